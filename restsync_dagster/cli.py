@@ -1,0 +1,77 @@
+"""The ``restsync`` command line (SPEC §10)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from .config import Project, load_project
+from .config.pipeline import Pipeline
+from .errors import ConfigError
+from .secrets import GLOBAL, RedactingFilter
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter(GLOBAL))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("restsync")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+def _load(directory: str | None) -> Project:
+    try:
+        return load_project(directory)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        click.echo(f"{len(exc.issues)} error(s); nothing was run.", err=True)
+        sys.exit(1)
+
+
+def describe_cadence(pipeline: Pipeline) -> str:
+    sync = pipeline.sync
+    if sync.cron:
+        cadence = f"cron '{sync.cron}'"
+    elif sync.frequency:
+        cadence = f"every {sync.frequency} min"
+    else:
+        cadence = f"extract every {sync.source_frequency} min, deliver every {sync.destination_frequency} min"
+    return cadence + ("" if sync.enabled else " (schedule off)")
+
+
+def summary_line(project: Project, pipeline: Pipeline) -> str:
+    source = project.connection(pipeline.source.connection.id)
+    destination = project.connection(pipeline.destination.connection.id)
+    n = len(pipeline.tables)
+    return (
+        f"{pipeline.key}: {source.id} ({source.type}) -> {destination.id} ({destination.type}), "
+        f"{n} table{'s' if n != 1 else ''}, {describe_cadence(pipeline)}"
+    )
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """restsync: keep Delta tables in sync with REST APIs, described in YAML."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@click.argument("directory", required=False)
+def validate(directory: str | None) -> None:
+    """Validate every document of DIRECTORY (default: $RESTSYNC_DEFINITIONS_DIR or definitions_yaml/)."""
+    project = _load(directory)
+    for pipeline in project.pipelines.values():
+        click.echo(summary_line(project, pipeline))
+    click.echo(
+        f"ok: {len(project.pipelines)} pipeline(s), {len(project.connections)} connection(s), {len(project.hooks)} hook(s)"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,94 @@
+"""Shared building blocks of the definition models."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveFloat, PositiveInt
+
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_KEY_CHARS = re.compile(r"[^a-z0-9_]+")
+
+
+class Model(BaseModel):
+    """Base of every document model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+
+
+def to_key(name: str) -> str:
+    """SPEC §5.1: lower-case, every run of characters outside [a-z0-9_] becomes ``_``."""
+    return _KEY_CHARS.sub("_", str(name).lower())
+
+
+def _check_id(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected an int or a slug")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and SLUG.match(value):
+        return value
+    raise ValueError("expected an int or a slug (letters, digits, '_', '-', '.')")
+
+
+Id = Annotated[int | str, BeforeValidator(_check_id)]
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+
+
+StrList = Annotated[list[str], BeforeValidator(_as_list)]
+IntList = Annotated[list[int], BeforeValidator(_as_list)]
+
+
+class Ref(Model):
+    id: Id
+    """Id of a connection document."""
+
+
+class ConnectionRef(Model):
+    connection: Ref
+
+
+DEFAULT_RETRY_ON = [429, 500, 502, 503, 504]
+
+
+class RateLimit(Model):
+    """Request budget and retry policy (SPEC §3.1). Table values override the connection's."""
+
+    requests_per_second: PositiveFloat | None = None
+    max_concurrency: PositiveInt | None = None
+    retry_on: IntList = Field(default_factory=lambda: list(DEFAULT_RETRY_ON))
+    max_retries: Annotated[int, Field(ge=0)] = 5
+    backoff_s: Annotated[float, Field(ge=0)] = 1.0
+    max_backoff_s: PositiveFloat = 60.0
+
+
+def merge_rate_limit(connection: RateLimit | None, override: Any, override_set: bool) -> RateLimit | None:
+    """Resolve a table's rate limit: unset inherits, ``null`` disables, a block overrides field by field."""
+    if not override_set:
+        return connection
+    if override is None:
+        return None
+    base = connection.model_dump() if connection else {}
+    base.update(override.model_dump(exclude_unset=True))
+    return RateLimit.model_validate(base)
+
+
+ISO_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(text: str):
+    """An ISO 8601 duration without years/months (``P1D``, ``PT6H``, ``PT30M``) as a timedelta."""
+    from datetime import timedelta
+
+    match = ISO_DURATION.match(text or "")
+    if not match:
+        raise ValueError(f"expected an ISO 8601 duration such as 'P1D', 'PT6H' or 'PT30M', got {text!r}")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    return timedelta(**parts)

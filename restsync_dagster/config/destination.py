@@ -1,0 +1,72 @@
+"""REST destination request settings (SPEC §7, seeds 000 and 002 write)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import Field, PositiveInt, model_validator
+
+from .auth import Auth
+from .common import Model, RateLimit, StrList
+
+FIELD_REF = re.compile(r"#\{\s*([^}\s]+)\s*\}")
+
+FieldType = Literal[
+    "string", "integer", "long", "float", "double", "boolean", "timestamp", "date", "binary", "json", "struct"
+]
+
+
+def field_refs(text: str) -> list[str]:
+    """The record fields a ``#{field}`` template names."""
+    return FIELD_REF.findall(text or "")
+
+
+class FieldMapping(Model):
+    field_name: str
+    """Name in the request body."""
+    column_name: str
+    """Column of the table."""
+    field_type: FieldType | None = None
+    """Must match the column's type when set."""
+
+
+class DestinationRequest(Model):
+    url: str | None = None
+    path: str | None = None
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body_format: Literal["json", "csv", "form_data", "url_encoded"] = "json"
+    custom_payload: str | None = None
+    nested_attribute: str | None = None
+    static_fields: dict[str, Any] = Field(default_factory=dict)
+    request_mode: Literal["single", "batch", "one_request"] = "single"
+    batch_size: PositiveInt = 100
+    field_mapping: list[FieldMapping] | None = None
+    rate_limit: RateLimit | None = None
+    auth: Auth | None = None
+    key: StrList | None = None
+    """Columns that identify a record for delivery tracking; default the table's primary_key."""
+
+    @model_validator(mode="after")
+    def _check(self) -> "DestinationRequest":
+        if (self.url is None) == (self.path is None):
+            raise ValueError("set exactly one of 'url' (absolute) or 'path' (relative to the connection's base_url)")
+        if self.custom_payload is not None and self.body_format == "json":
+            probe = FIELD_REF.sub("0", self.custom_payload)
+            try:
+                json.loads(probe)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"custom_payload is not valid JSON with body_format json ({exc.msg} at line {exc.lineno} column {exc.colno})"
+                ) from None
+        return self
+
+    def templates(self) -> dict[str, str]:
+        """Every template of this request, by field path, for ``#{field}`` checks."""
+        out = {"url" if self.url is not None else "path": self.url or self.path or ""}
+        out.update({f"headers.{k}": v for k, v in self.headers.items()})
+        if self.custom_payload:
+            out["custom_payload"] = self.custom_payload
+        return out

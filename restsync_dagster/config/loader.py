@@ -1,0 +1,192 @@
+"""Load a definitions folder into validated models, collecting every problem in one pass.
+
+Loading reads files only: it never renders a template, reads a secret or touches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ..errors import ConfigError
+from .checks import check_pipeline, check_templates, connection_scope, hook_scope, pipeline_scope
+from .common import to_key
+from .connection import Connection, DeltaConnection, RestConnection
+from .hook import Hook
+from .issues import Issue, format_path, from_validation_error
+from .pipeline import Pipeline
+from .source import SUFFIXES, SourceFile, read_source
+
+log = logging.getLogger("restsync.config")
+
+KINDS = ("connections", "pipelines", "hooks")
+DEFAULT_DIR = "definitions_yaml"
+
+
+_CONNECTION = TypeAdapter(Connection)
+
+
+def definitions_dir(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("RESTSYNC_DEFINITIONS_DIR") or DEFAULT_DIR)
+
+
+@dataclass
+class Project:
+    """Every valid document of a definitions folder."""
+
+    root: Path
+    connections: dict[str, RestConnection | DeltaConnection] = field(default_factory=dict)
+    pipelines: dict[str, Pipeline] = field(default_factory=dict)
+    hooks: dict[str, Hook] = field(default_factory=dict)
+    files: dict[tuple[str, str], Path] = field(default_factory=dict)
+    warnings: list[Issue] = field(default_factory=list)
+    missing_env: set[str] = field(default_factory=set)
+
+    def pipeline(self, name_or_key: str) -> Pipeline:
+        for pipeline in self.pipelines.values():
+            if name_or_key in (pipeline.name, pipeline.key):
+                return pipeline
+        raise KeyError(f"no pipeline named {name_or_key!r} (pipelines: {', '.join(p.name for p in self.pipelines.values()) or 'none'})")
+
+    def connection(self, conn_id: Any) -> RestConnection | DeltaConnection:
+        try:
+            return self.connections[str(conn_id)]
+        except KeyError:
+            raise KeyError(f"no connection with id {conn_id!r} (connections: {', '.join(self.connections) or 'none'})") from None
+
+
+@dataclass
+class _Doc:
+    kind: str
+    src: SourceFile
+    model: Any = None
+
+
+def _files(root: Path, kind: str) -> list[Path]:
+    folder = root / kind
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _validate(kind: str, src: SourceFile, issues: list[Issue]) -> Any:
+    data = src.data
+    try:
+        if kind == "connections":
+            if not isinstance(data.get("type"), str):
+                issues.append(Issue(src.display, "type", "missing or invalid 'type'; expected 'rest' or 'delta'", src.line_of(["type"]) or 1))
+                return None
+            return _CONNECTION.validate_python(data)
+        if kind == "pipelines":
+            return Pipeline.model_validate(data)
+        return Hook.model_validate(data)
+    except ValidationError as exc:
+        root: type[BaseModel] = {"pipelines": Pipeline, "hooks": Hook}.get(kind) or (
+            RestConnection if data.get("type") == "rest" else DeltaConnection
+        )
+        loc_fix: Callable[[tuple], tuple] = (lambda loc: loc[1:]) if kind == "connections" else (lambda loc: loc)
+        errors = exc.errors(include_url=False)
+        for error in errors:
+            error["loc"] = loc_fix(tuple(error["loc"]))
+        issues.extend(
+            from_validation_error(_Errors(errors), root=root, data=data, file=src.display, line_of=src.line_of)
+        )
+        return None
+
+
+class _Errors:
+    """Adapter: ``from_validation_error`` only needs ``.errors()``."""
+
+    def __init__(self, errors: list[dict]):
+        self._errors = errors
+
+    def errors(self, include_url: bool = False) -> list[dict]:
+        return self._errors
+
+
+def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, str] | None = None) -> Project:
+    """Load and check a definitions folder; raise ``ConfigError`` listing every problem found."""
+    root = definitions_dir(path)
+    environ = os.environ if environ is None else environ
+    issues: list[Issue] = []
+    project = Project(root=root)
+    if not root.is_dir():
+        raise ConfigError([Issue(_display(root), "", "definitions folder not found; expected connections/, pipelines/ and hooks/ inside it")])
+
+    docs: list[_Doc] = []
+    for kind in KINDS:
+        for path_ in _files(root, kind):
+            src, problems = read_source(path_, _display(path_))
+            issues.extend(problems)
+            if not problems:
+                docs.append(_Doc(kind, src))
+    if not any(doc.kind == "pipelines" for doc in docs) and not _files(root, "pipelines"):
+        project.warnings.append(Issue(_display(root), "", "no pipeline documents found in pipelines/", severity="warning"))
+
+    invalid_ids: set[str] = set()
+    seen: dict[tuple[str, str], str] = {}
+    for doc in docs:
+        data = doc.src.data
+        report = _reporter(doc.src, issues)
+        scope = {"connections": connection_scope, "hooks": hook_scope}.get(doc.kind) or pipeline_scope(data)
+        project.missing_env |= {n for n in check_templates(data, scope, report) if n not in environ}
+        doc.model = _validate(doc.kind, doc.src, issues)
+        ident = str(data.get("id")) if doc.kind != "pipelines" else to_key(str(data.get("name", "")))
+        if doc.model is None:
+            invalid_ids.add(ident)
+            continue
+        field_name = "name" if doc.kind == "pipelines" else "id"
+        if (doc.kind, ident) in seen:
+            report(field_name, f"duplicate {doc.kind[:-1]} {field_name} {ident!r}, also used in {seen[(doc.kind, ident)]}")
+            doc.model = None
+            continue
+        seen[(doc.kind, ident)] = doc.src.display
+        project.files[(doc.kind, ident)] = doc.src.path
+        getattr(project, doc.kind)[ident] = doc.model
+
+    for doc in docs:
+        if doc.kind == "pipelines" and doc.model is not None:
+            check_pipeline(doc.model, project.connections, project.hooks, _reporter(doc.src, issues), invalid_ids)
+
+    if project.missing_env:
+        names = ", ".join(sorted(project.missing_env))
+        project.warnings.append(
+            Issue(_display(root), "", f"environment variables not set (needed when a run starts): {names}", severity="warning")
+        )
+    for warning in project.warnings:
+        log.warning("%s", warning)
+    if issues:
+        raise ConfigError(issues)
+    return project
+
+
+def _reporter(src: SourceFile, issues: list[Issue]) -> Callable[[str, str], None]:
+    def report(path: str, message: str) -> None:
+        issues.append(Issue(src.display, path, message, src.line_of(_split(path))))
+
+    return report
+
+
+def _split(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for chunk in path.replace("]", "").split("."):
+        head, *indices = chunk.split("[")
+        if head:
+            parts.append(head)
+        parts.extend(int(i) for i in indices if i.isdigit())
+    return parts
+
+
+__all__ = ["Project", "load_project", "definitions_dir", "format_path"]

@@ -1,0 +1,260 @@
+"""Pipeline definition documents (SPEC §4, seed 004, REST read fields of seed 002)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, PositiveInt, field_validator, model_validator
+
+from .auth import Auth
+from .common import ConnectionRef, Id, Model, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .destination import DestinationRequest
+from .hook import HookEvent
+from .pagination import Pagination
+from .transformations import Transformation
+
+ColumnType = Literal[
+    "string", "integer", "long", "float", "double", "boolean", "timestamp", "date", "binary", "json", "struct"
+]
+
+
+class SchemaField(Model):
+    name: str
+    type: ColumnType
+    nullable: bool = True
+    path: str | None = None
+    """Dotted path of the value in the record (``address.city``); default ``name``."""
+    fields: list["SchemaField"] | None = None
+    """Sub-fields of a ``struct``; inferred when omitted."""
+
+    @model_validator(mode="after")
+    def _fields_only_for_struct(self) -> "SchemaField":
+        if self.fields is not None and self.type != "struct":
+            raise ValueError("'fields' is only allowed on a column of type struct")
+        return self
+
+
+class Response(Model):
+    root_key: str | None = None
+    success_field: str | None = None
+    success_values: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> "Response":
+        if (self.success_field is None) != (self.success_values is None):
+            raise ValueError("'success_field' and 'success_values' go together")
+        return self
+
+
+class Columns(Model):
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _not_both(self) -> "Columns":
+        if self.include is not None and self.exclude is not None:
+            raise ValueError("set 'include' or 'exclude', not both")
+        return self
+
+
+class Incremental(Model):
+    cursor_field: str
+    param: str | None = None
+    initial_value: Any = None
+    lookback: str | None = None
+
+    @field_validator("lookback")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+def parse_instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+class Partitions(Model):
+    type: Literal["hourly", "daily", "weekly", "monthly"]
+    start: str
+    end: str | None = None
+    timezone: str = "UTC"
+    column: str | None = None
+    """Column holding the record's time; when set, rows outside the window are an error."""
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _instant(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            parse_instant(value)
+        except ValueError:
+            raise ValueError(f"expected an ISO date or datetime such as '2026-01-01', got {value!r}") from None
+        return str(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as 'UTC' or 'Europe/Paris'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> "Partitions":
+        if self.end is not None and parse_instant(self.end) <= parse_instant(self.start):
+            raise ValueError("'end' must be after 'start'")
+        return self
+
+
+class Parent(Model):
+    table: str
+    fields: dict[str, str]
+    """Parent column → name usable as ``{{ parent.NAME }}``."""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _list_form(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {str(v): str(v) for v in value}
+        return value
+
+
+class Table(Model):
+    name: str
+    description: str | None = None
+    url: str | None = None
+    path: str | None = None
+    method: Literal["GET", "POST"] = "GET"
+    headers: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    body: Any = None
+    auth: Auth | None = None
+    pagination: Pagination | None = None
+    response: Response = Field(default_factory=Response)
+    rate_limit: RateLimit | None = None
+    schema_: list[SchemaField] | None = Field(default=None, alias="schema")
+    columns: Columns | None = None
+    primary_key: StrList | None = None
+    append_only: bool = False
+    incremental: Incremental | None = None
+    partitions: Partitions | None = None
+    parent: Parent | None = None
+    max_pages: PositiveInt | None = None
+    max_records: PositiveInt | None = None
+    request: DestinationRequest | None = None
+    """REST destinations: overrides the pipeline's ``destination.request`` for this table."""
+    owners: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Table":
+        if self.url is not None and self.path is not None:
+            raise ValueError("set 'url' (absolute) or 'path' (relative to base_url), not both")
+        if self.schema_ is not None:
+            names = [f.name for f in self.schema_]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"schema declares {', '.join(map(repr, dupes))} more than once")
+        if self.partitions is not None and self.incremental is not None:
+            raise ValueError("a table is either partitioned or incremental, not both")
+        if self.body is not None and self.method == "GET":
+            raise ValueError("'body' needs method POST")
+        return self
+
+    @property
+    def key(self) -> str:
+        return to_key(self.name)
+
+    @property
+    def endpoint(self) -> str:
+        return self.url if self.url is not None else (self.path if self.path is not None else f"/{self.name}")
+
+    def effective_rate_limit(self, connection_rate_limit: RateLimit | None) -> RateLimit | None:
+        return merge_rate_limit(connection_rate_limit, self.rate_limit, "rate_limit" in self.model_fields_set)
+
+
+class Destination(ConnectionRef):
+    request: DestinationRequest | None = None
+
+
+class Sync(Model):
+    frequency: PositiveInt | None = None
+    source_frequency: PositiveInt | None = None
+    destination_frequency: PositiveInt | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+    enabled: bool = True
+    auto_sync_new_tables: bool = False
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from .cron import check_cron
+
+            check_cron(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_cadence(self) -> "Sync":
+        pair = (self.source_frequency is not None, self.destination_frequency is not None)
+        single = self.frequency is not None or self.cron is not None
+        if self.frequency is not None and self.cron is not None:
+            raise ValueError("set 'frequency' (minutes) or 'cron', not both")
+        if any(pair) and not all(pair):
+            raise ValueError("'source_frequency' and 'destination_frequency' go together")
+        if single and any(pair):
+            raise ValueError("set 'frequency' (or 'cron') or the 'source_frequency'/'destination_frequency' pair, not both")
+        if not single and not any(pair):
+            raise ValueError("set 'frequency' (minutes), 'cron', or both 'source_frequency' and 'destination_frequency'")
+        return self
+
+    @property
+    def extract_minutes(self) -> int | None:
+        return self.frequency if self.frequency is not None else self.source_frequency
+
+
+class HookRef(Model):
+    id: Id
+    events: list[HookEvent] = Field(min_length=1)
+
+
+class Pipeline(Model):
+    definition_version: Literal[1]
+    name: str = Field(min_length=1)
+    description: str | None = None
+    source: ConnectionRef
+    destination: Destination
+    staging: ConnectionRef | None = None
+    sync: Sync
+    tables: list[Table] = Field(min_length=1)
+    transformations: list[Transformation] = Field(default_factory=list)
+    hooks: list[HookRef] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return to_key(self.name)
+
+    def table(self, name_or_key: str) -> Table:
+        for table in self.tables:
+            if name_or_key in (table.name, table.key):
+                return table
+        raise KeyError(name_or_key)
+
+    def transformations_for(self, table: Table) -> list[Any]:
+        return [t for t in self.transformations if t.table is None or t.table in (table.name, table.key)]
+
+    def request_for(self, table: Table) -> DestinationRequest | None:
+        return table.request or self.destination.request

@@ -1,0 +1,1 @@
+"""The Dagster layer: wires the engine packages into assets, resources, jobs, schedules and sensors."""

@@ -1,0 +1,66 @@
+"""Exceptions raised by restsync.
+
+    RestSyncError
+      ├── ConfigError (ValueError)          a definition document is invalid
+      ├── TemplateError (ValueError)        a template failed to render at run time
+      ├── HttpError                         a request failed for good (after retries)
+      │     ├── AuthError                   credentials rejected after one refresh/re-login
+      │     ├── PaginationError             a paginator loop or an unusable page
+      │     └── ResponseError (ValueError)  a body that is not what the table expects
+      ├── SchemaError (ValueError)          a value does not fit the table's schema
+      ├── LakeError                         a Delta read or write failed
+      └── DeliveryError                     a REST destination rejected records
+
+Every message names the file, table, page or field it is about, and never a secret.
+"""
+
+from __future__ import annotations
+
+
+class RestSyncError(Exception):
+    """Root of every error restsync raises on purpose."""
+
+
+class ConfigError(RestSyncError, ValueError):
+    """One or more definition documents are invalid; ``issues`` lists them all."""
+
+    def __init__(self, issues: list["Issue"]):  # noqa: F821 - defined in config.issues
+        self.issues = list(issues)
+        super().__init__(
+            f"{len(self.issues)} error(s) in definitions:\n"
+            + "\n".join(f"  {issue}" for issue in self.issues)
+        )
+
+
+class TemplateError(RestSyncError, ValueError):
+    pass
+
+
+class HttpError(RestSyncError):
+    def __init__(self, message: str, *, status: int | None = None):
+        self.status = status
+        super().__init__(message)
+
+
+class AuthError(HttpError):
+    pass
+
+
+class PaginationError(HttpError):
+    pass
+
+
+class ResponseError(HttpError, ValueError):
+    pass
+
+
+class SchemaError(RestSyncError, ValueError):
+    pass
+
+
+class LakeError(RestSyncError):
+    pass
+
+
+class DeliveryError(RestSyncError):
+    pass
