@@ -73,5 +73,16 @@ def validate(directory: str | None) -> None:
     )
 
 
+@main.command("demo-api")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+def demo_api(host: str, port: int) -> None:
+    """Serve the bundled demo REST API the shipped examples use."""
+    from .demo.server import serve
+
+    click.echo(f"demo API on http://{host}:{port} (Ctrl+C to stop)")
+    serve(host=host, port=port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from . import admin, auth, paging, receiver
 from .admin import Stats
 from .data import Store
-from .faults import FaultState
+from .faults import FaultState, with_faults
 from .payloads import error, json_response
 from .receiver import ReceiverState
 from .views import ParamError
@@ -48,6 +48,7 @@ class DemoApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+@with_faults
 async def health(request: Request) -> Response:
     return json_response({"status": "ok", "version": VERSION})
 

@@ -40,7 +40,7 @@ def number(params: Mapping[str, str], name: str, default: float | None = None) -
     if value is None:
         if default is None:
             raise ParamError(f"{name} is required")
-        return default
+        return float(default)
     try:
         return float(value)
     except ValueError:
@@ -81,6 +81,8 @@ def check_page(request: Request, page_index: int) -> None:
 
 
 def failure(params: Mapping[str, str], status: int) -> Response:
+    if not 200 <= status <= 599:
+        raise ParamError(f"fail_status: expected an HTTP status 200..599, got {status}")
     headers = {}
     if "retry_after" in params:
         headers["Retry-After"] = params["retry_after"]
@@ -103,9 +105,6 @@ class DroppedConnection(Response):
     (stashed in the scope by `DemoApp`). Aborting it and waiting for uvicorn to notice stops uvicorn
     from sending its own 500. Elsewhere, fall back to a response cut short of its Content-Length.
     """
-
-    def __init__(self) -> None:
-        super().__init__()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cycle = scope.get("demo.cycle")

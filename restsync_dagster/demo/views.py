@@ -54,7 +54,7 @@ def parse_instant(name: str, value: str) -> float:
 def parse_filters(params: Mapping[str, str]) -> Filters:
     def get(name: str) -> float | None:
         value = params.get(name)
-        return parse_instant(name, value) if value else None
+        return parse_instant(name, str(value)) if value not in (None, "") else None
 
     return Filters(get("from"), get("to"), get("updated_since"))
 
