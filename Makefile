@@ -19,6 +19,7 @@ test: install
 
 demo: install
 	$(BIN)/restsync validate
+	$(BIN)/python -m restsync_dagster.demo.walkthrough
 
 clean:
 	rm -rf $(VENV) .restsync .dagster_home .pytest_cache

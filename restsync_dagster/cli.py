@@ -73,6 +73,23 @@ def validate(directory: str | None) -> None:
     )
 
 
+@main.command()
+@click.argument("pipeline")
+@click.option("--table", "tables", multiple=True, help="Only this table (name or key); repeatable.")
+@click.option("--partition", default=None, help="Partition key for partitioned tables (default: the latest).")
+@click.option("--dir", "directory", default=None, help="Definitions folder.")
+def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, directory: str | None) -> None:
+    """Materialize PIPELINE's tables through Dagster (runs are recorded in $DAGSTER_HOME)."""
+    from .dagster.progress import run_sync
+
+    project = _load(directory)
+    try:
+        chosen = project.pipeline(pipeline)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    sys.exit(run_sync(project, chosen, list(tables), partition))
+
+
 @main.command("demo-api")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)

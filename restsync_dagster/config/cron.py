@@ -44,3 +44,29 @@ def check_cron(expression: str) -> None:
                 bounds = [_value(b, low, high, names, label) for b in base.split("-")]
                 if len(bounds) == 2 and bounds[0] > bounds[1]:
                     raise ValueError(f"the {label} range {base!r} runs backwards")
+
+
+def minutes_to_cron(minutes: int) -> tuple[str, int | None]:
+    """A cron string that fires every ``minutes`` exactly, plus a tick filter when cron alone can't.
+
+    Returns ``(cron, every)``: when ``every`` is set the schedule ticks on ``cron`` and runs only on
+    ticks whose minutes since the Unix epoch are a multiple of ``every`` (7, 45, 90, 2880 …), so any
+    whole number of minutes is honoured exactly instead of being rounded to the nearest cron.
+    """
+    from math import gcd
+
+    if minutes <= 0:
+        raise ValueError("expected a number of minutes > 0")
+    if 60 % minutes == 0:
+        return ("* * * * *" if minutes == 1 else f"*/{minutes} * * * *" if minutes < 60 else "0 * * * *"), None
+    if minutes % 60 == 0 and 24 % (minutes // 60) == 0:
+        hours = minutes // 60
+        return ("0 0 * * *" if hours == 24 else f"0 */{hours} * * *"), None
+    if minutes == 7 * 1440:
+        return "0 0 * * 0", None
+    if minutes % 60 == 0:
+        step = gcd(minutes // 60, 24)
+        cron = "0 * * * *" if step == 1 else "0 0 * * *" if step == 24 else f"0 */{step} * * *"
+        return cron, minutes
+    step = gcd(minutes, 60)
+    return ("* * * * *" if step == 1 else f"*/{step} * * * *"), minutes

@@ -1,14 +1,96 @@
-"""From a loaded definitions folder to a ``dagster.Definitions``."""
+"""From a loaded definitions folder to a ``dagster.Definitions``: assets, checks, jobs, schedules, sensors."""
 
 from __future__ import annotations
 
 import os
+import warnings
+from collections import defaultdict
 
 import dagster as dg
 
 from ..config import Project, load_project
+from ..config.connection import DeltaConnection, RestConnection
+from ..config.pipeline import Pipeline
+from .assets import table_asset
+from .partitions import partitions_def, signature
+from .resources import build_resource, resource_key
+from .schedules import schedule_for_job
+from .sensors import hook_sensors
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+
+def automation_condition(pipeline: Pipeline) -> dg.AutomationCondition | None:
+    """``auto_sync_new_tables``: materialize a table that has never been materialized, once."""
+    if not pipeline.sync.auto_sync_new_tables:
+        return None
+    return dg.AutomationCondition.on_missing()
+
+
+def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
+    """Assets, jobs, schedules and sensors of one pipeline."""
+    assets = []
+    groups: dict[tuple | None, list] = defaultdict(list)
+    parts: dict[tuple, dg.PartitionsDefinition] = {}
+    condition = automation_condition(pipeline)
+    for table in pipeline.tables:
+        sig = signature(table.partitions)
+        if sig is not None and sig not in parts:
+            parts[sig] = partitions_def(table.partitions)
+        asset = table_asset(project, pipeline, table, partitions_def=parts.get(sig) if sig else None, automation_condition=condition)
+        assets.append(asset)
+        groups[sig].append(asset)
+
+    jobs, schedules = [], []
+    kinds_count = defaultdict(int)
+    for sig, members in groups.items():
+        if sig is None or len(groups) == 1:
+            name = f"{pipeline.key}_sync"
+        else:
+            kinds_count[sig[0]] += 1
+            suffix = sig[0] if kinds_count[sig[0]] == 1 else f"{sig[0]}_{kinds_count[sig[0]]}"
+            name = f"{pipeline.key}_sync_{suffix}"
+        job = dg.define_asset_job(
+            name=name,
+            selection=dg.AssetSelection.assets(*members),
+            tags={"restsync/pipeline": pipeline.key},
+            description=f"Syncs the tables of pipeline {pipeline.name!r}",
+        )
+        jobs.append(job)
+        schedules.append(
+            schedule_for_job(
+                pipeline,
+                job,
+                minutes=pipeline.sync.extract_minutes,
+                name=f"{name}_schedule",
+                partitions_def=parts.get(sig) if sig else None,
+            )
+        )
+    sensors = hook_sensors(project, pipeline, jobs) if pipeline.hooks else []
+    return assets, jobs, schedules, sensors
 
 
 def build_definitions(directory: str | os.PathLike | None = None, *, project: Project | None = None) -> dg.Definitions:
     project = project or load_project(directory)
-    return dg.Definitions()
+    assets, jobs, schedules, sensors = [], [], [], []
+    for pipeline in project.pipelines.values():
+        a, j, s, n = pipeline_defs(project, pipeline)
+        assets += a
+        jobs += j
+        schedules += s
+        sensors += n
+    if any(p.sync.auto_sync_new_tables for p in project.pipelines.values()):
+        sensors.append(
+            dg.AutomationConditionSensorDefinition(
+                "restsync_automation",
+                target=dg.AssetSelection.all(),
+                default_status=dg.DefaultSensorStatus.RUNNING,
+                description="Materializes newly added tables of pipelines with auto_sync_new_tables",
+            )
+        )
+    resources = {resource_key(c.id): build_resource(c) for c in project.connections.values()}
+    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources)
+
+
+__all__ = ["build_definitions", "DeltaConnection", "RestConnection"]

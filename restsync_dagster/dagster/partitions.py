@@ -1,0 +1,39 @@
+"""Partitions definitions for partitioned tables (SPEC §4.1 ``partitions``, §4.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from ..config.pipeline import Partitions, parse_instant
+
+_CLASSES = {
+    "hourly": dg.HourlyPartitionsDefinition,
+    "daily": dg.DailyPartitionsDefinition,
+    "weekly": dg.WeeklyPartitionsDefinition,
+    "monthly": dg.MonthlyPartitionsDefinition,
+}
+
+
+def _naive(value: str) -> datetime:
+    instant = parse_instant(value)
+    return instant.astimezone(timezone.utc).replace(tzinfo=None) if instant.tzinfo else instant
+
+
+def partitions_def(spec: Partitions) -> dg.TimeWindowPartitionsDefinition:
+    """With no ``end`` the current, still-open window is a partition too (``end_offset=1``)."""
+    cls = _CLASSES[spec.type]
+    kwargs: dict = {"start_date": _naive(spec.start), "timezone": spec.timezone}
+    if spec.end is not None:
+        kwargs["end_date"] = _naive(spec.end)
+    else:
+        kwargs["end_offset"] = 1
+    return cls(**kwargs)
+
+
+def signature(spec: Partitions | None) -> tuple | None:
+    """Tables with equal signatures share a partitions definition and a job."""
+    if spec is None:
+        return None
+    return (spec.type, spec.start, spec.end, spec.timezone)

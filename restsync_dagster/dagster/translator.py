@@ -1,0 +1,74 @@
+"""The one translation hook: a table definition → an ``AssetSpec`` (like dagster-dlt's ``get_asset_spec``)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ..config import Project
+from ..config.connection import DeltaConnection
+from ..config.pipeline import Pipeline, Table
+
+
+def asset_key(pipeline: Pipeline, table: Table) -> dg.AssetKey:
+    return dg.AssetKey([pipeline.key, table.key])
+
+
+def delivery_key(pipeline: Pipeline, table: Table) -> dg.AssetKey:
+    return dg.AssetKey([pipeline.key, table.key, "delivery"])
+
+
+def pool_name(connection_id: object) -> str:
+    return f"restsync/{connection_id}"
+
+
+def kinds(project: Project, pipeline: Pipeline) -> set[str]:
+    source = project.connection(pipeline.source.connection.id)
+    return {"delta", "rest"} if isinstance(source, DeltaConnection) else {"rest", "delta"}
+
+
+def describe(pipeline: Pipeline, table: Table, project: Project) -> str:
+    source = project.connection(pipeline.source.connection.id)
+    lines = [table.description or pipeline.description or f"{table.name} from {source.display_name}"]
+    if isinstance(source, DeltaConnection):
+        lines.append(f"\nReads the Delta table `{table.name}` under `{source.id}`.")
+    else:
+        lines.append(f"\n`{table.method} {table.endpoint}` on connection `{source.id}`")
+        if table.pagination:
+            lines.append(f"; {table.pagination.type} pagination")
+        mode = "append" if table.append_only else ("merge on " + ", ".join(table.primary_key) if table.primary_key else "overwrite")
+        lines.append(f"; write mode: {mode}.")
+    return "".join(lines)
+
+
+def get_asset_spec(project: Project, pipeline: Pipeline, table: Table, *, partitions_def=None, automation_condition=None) -> dg.AssetSpec:
+    deps = []
+    if table.parent is not None:
+        deps.append(asset_key(pipeline, pipeline.table(table.parent.table)))
+    tags = {**pipeline.tags, **table.tags}
+    metadata = {
+        "restsync/pipeline": pipeline.name,
+        "restsync/table": table.name,
+        "restsync/source_connection": str(pipeline.source.connection.id),
+        "restsync/destination_connection": str(pipeline.destination.connection.id),
+    }
+    file = project.files.get(("pipelines", pipeline.key))
+    if file is not None:
+        metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
+            code_references=[dg.LocalFileCodeReference(file_path=str(file.resolve()), label="definition")]
+        )
+    if table.schema_ is not None:
+        metadata["dagster/column_schema"] = dg.TableSchema(
+            columns=[dg.TableColumn(f.name, f.type, constraints=dg.TableColumnConstraints(nullable=f.nullable)) for f in table.schema_]
+        )
+    return dg.AssetSpec(
+        key=asset_key(pipeline, table),
+        deps=deps,
+        description=describe(pipeline, table, project),
+        metadata=metadata,
+        group_name=pipeline.key,
+        owners=list(dict.fromkeys([*pipeline.owners, *table.owners])) or None,
+        tags=tags or None,
+        kinds=kinds(project, pipeline),
+        partitions_def=partitions_def,
+        automation_condition=automation_condition,
+    )

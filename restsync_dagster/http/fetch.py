@@ -1,0 +1,258 @@
+"""Paging through one table's endpoint: :func:`iter_pages` yields :class:`Page` objects.
+
+The table model says where (``url``, or ``path`` under ``base_url``, default ``/<name>``), how
+(``method``, ``headers``, ``params``, ``body``, ``auth``) and where the records are
+(``response.root_key``); its ``pagination`` block picks the paginator.
+
+Hot path: each page's records list is exactly the list ``orjson`` built — no per-record Python
+work, no copies (only the last page is sliced when ``max_records`` truncates it). While the
+caller works on page *n*, page *n+1* is fetched on a background thread. That is not speculation:
+the paginator has already decided from page *n* that there is a next page and what it is, so the
+pages requested and yielded are exactly those of a sequential walk; a prefetched page the caller
+never asks for (it stopped iterating) is neither yielded nor counted in ``pages``/``records``.
+
+Every walk stops with a :class:`PaginationError` naming the table and page when the next request
+would repeat the previous one, or a page's records equal the previous page's (a loop).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from ..errors import PaginationError, ResponseError
+from .bodies import RecordsNotFound, check_success, extract_records, parse_response
+from .client import Reply, RequestStats, RestClient
+from .paginators import PageRequest, Paginator, build_paginator
+
+logger = logging.getLogger("restsync.http")
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a table."""
+
+    number: int
+    """1-based."""
+    url: str
+    """The request URL, sanitized for display."""
+    status: int
+    content: bytes
+    """The raw body."""
+    records: list[Any]
+    """The records at ``root_key`` (a dict body without ``root_key`` is one record)."""
+    decision: str
+    """What the paginator made of this page, e.g. ``offset=200 limit=100 → 100 records, next offset=300``."""
+    elapsed_s: float
+    """Seconds the successful request took (retries and waits excluded)."""
+
+    def __repr__(self) -> str:
+        return f"<Page {self.number} status={self.status} records={len(self.records)} {self.decision!r}>"
+
+
+def _min_cap(*values: int | None) -> int | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def _fingerprint(records: list[Any]) -> tuple[int, bytes, bytes] | None:
+    """A cheap stand-in for "these records": length plus the first and last record. Equal
+    fingerprints are confirmed by a full comparison before a loop is declared."""
+    if not records:
+        return None
+    try:
+        return len(records), orjson.dumps(records[0]), orjson.dumps(records[-1])
+    except TypeError:
+        return None
+
+
+class _TableWalk:
+    """Everything fixed for one table walk: request template, parser, caps, naming."""
+
+    def __init__(self, client: RestClient, table: Any, *, connection_name: str | None, table_name: str | None,
+                 params_extra: Mapping[str, Any] | None, stats: RequestStats):
+        self.client = client
+        self.table = table
+        self.table_name = table_name or table.name
+        self.connection_name = connection_name or client.name
+        self.stats = stats
+        self.auth = client.auth_for(table.auth)
+        self.rate_limit = client.policy_for(table)
+        self.media_type = client.media_type
+        self.root_key = table.response.root_key
+        self.success_field = table.response.success_field
+        self.success_values = table.response.success_values
+        params = {k: v for k, v in table.params.items() if v is not None}
+        if params_extra:
+            params.update({k: v for k, v in params_extra.items() if v is not None})
+        headers = {str(k): str(v) for k, v in table.headers.items() if v is not None}
+        self.first_request = PageRequest(
+            method=table.method,
+            url=client.url_for(table.endpoint),
+            params=params,
+            headers=headers,
+            json=table.body if table.method == "POST" else None,
+        )
+
+    def where(self, number: int) -> str:
+        return f"connection {self.connection_name!r}, table {self.table_name!r}, page {number}"
+
+    def parse(self, response: httpx.Response) -> Any:
+        data = parse_response(response, self.media_type)  # type: ignore[arg-type]
+        if self.success_field:
+            check_success(data, self.success_field, self.success_values)
+        return data
+
+    def fetch(self, request: PageRequest) -> Reply:
+        return self.client.request(
+            request.method, request.url, params=request.params, headers=request.headers, json=request.json,
+            auth=self.auth, rate_limit=self.rate_limit, parse=self.parse, table_name=self.table_name,
+            stats=self.stats,
+        )
+
+    def records(self, data: Any, number: int) -> list[Any]:
+        if self.media_type == "csv":
+            return data if data is not None else []
+        try:
+            return extract_records(data, self.root_key)
+        except RecordsNotFound as exc:
+            raise ResponseError(
+                f"{self.where(number)}: response.root_key {exc.path!r} found nothing; "
+                f"the page has keys {exc.keys}"
+            ) from None
+
+
+def iter_pages(
+    client: RestClient,
+    table: Any,
+    *,
+    connection_name: str | None = None,
+    table_name: str | None = None,
+    params_extra: Mapping[str, Any] | None = None,
+    stats: RequestStats | None = None,
+    max_pages: int | None = None,
+    max_records: int | None = None,
+    prefetch: bool = True,
+) -> Iterator[Page]:
+    """Yield the pages of ``table`` (a ``config.pipeline.Table``) in order.
+
+    ``params_extra`` adds query parameters (e.g. an incremental cursor). ``max_pages`` and
+    ``max_records`` cap the walk on top of the table's own caps (the smallest wins); reaching one
+    is logged as a warning and the last page is truncated to ``max_records``. ``stats`` is updated
+    as pages arrive. Raises ``HttpError``/``AuthError`` when a request fails for good,
+    ``ResponseError`` for a body without records where the table says, and ``PaginationError``
+    for a loop.
+    """
+    stats = stats if stats is not None else RequestStats()
+    walk = _TableWalk(client, table, connection_name=connection_name, table_name=table_name,
+                      params_extra=params_extra, stats=stats)
+    paginator = build_paginator(table.pagination)
+    pagination_cap = getattr(table.pagination, "max_pages", None)
+    page_cap = _min_cap(pagination_cap, table.max_pages, max_pages)
+    record_cap = _min_cap(table.max_records, max_records)
+    request = walk.first_request.copy()
+    paginator.init_request(request)
+    yield from _walk(walk, paginator, request, page_cap, record_cap, stats,
+                     prefetch=prefetch and table.pagination is not None and page_cap != 1)
+
+
+PREFETCH_AFTER_S = 0.001
+"""Prefetch the next page only once the caller has spent at least this long on a page: a caller
+that comes straight back gains nothing from a thread hand-off, which costs more than it saves."""
+
+
+def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap: int | None,
+          record_cap: int | None, stats: RequestStats, *, prefetch: bool) -> Iterator[Page]:
+    executor: ThreadPoolExecutor | None = None
+    consumer_s = 0.0
+    number = 0
+    seen = 0
+    previous: tuple[tuple[int, bytes, bytes] | None, bytes, httpx.Response] | None = None
+    try:
+        reply = walk.fetch(request)
+        while True:
+            number += 1
+            response = reply.response
+            data = reply.data
+            records = walk.records(data, number)
+
+            fingerprint = _fingerprint(records)
+            if previous is not None and fingerprint is not None and fingerprint == previous[0]:
+                earlier = walk.records(walk.parse(previous[2]), number - 1)
+                if earlier == records:
+                    raise PaginationError(
+                        f"{walk.where(number)}: the page repeats the records of page {number - 1} "
+                        f"({len(records)} records) — the API is looping; paginator state: {paginator}"
+                    )
+
+            try:
+                paginator.update_state(response, data, records)
+            except PaginationError as exc:
+                raise PaginationError(f"{walk.where(number)}: {exc}") from None
+            decision = paginator.decision
+            has_next = paginator.has_next_page
+
+            if record_cap is not None and seen + len(records) >= record_cap:
+                keep = record_cap - seen
+                if len(records) > keep or has_next:
+                    logger.warning(walk.client.secrets.redact(
+                        f"{walk.where(number)}: stopping at max_records={record_cap} (the source has more)"))
+                    decision += f"; max_records={record_cap} reached: stop"
+                records = records[:keep] if len(records) > keep else records
+                has_next = False
+            elif page_cap is not None and number >= page_cap and has_next:
+                logger.warning(walk.client.secrets.redact(
+                    f"{walk.where(number)}: stopping at max_pages={page_cap} (the source has more pages)"))
+                decision += f"; max_pages={page_cap} reached: stop"
+                has_next = False
+
+            upcoming: Future[Reply] | None = None
+            next_request: PageRequest | None = None
+            if has_next:
+                next_request = request.copy()
+                paginator.update_request(next_request)
+                if next_request.signature() == request.signature():
+                    raise PaginationError(
+                        f"{walk.where(number + 1)}: the next request would repeat page {number}'s "
+                        f"({next_request.method} {walk.client.describe_url(next_request.url)}) — the API is "
+                        f"looping; paginator state: {paginator}"
+                    )
+                if prefetch and consumer_s >= PREFETCH_AFTER_S:
+                    if executor is None:
+                        executor = ThreadPoolExecutor(1, thread_name_prefix="restsync-prefetch")
+                    upcoming = executor.submit(walk.fetch, next_request)
+
+            page = Page(
+                number=number,
+                url=walk.client.describe_url(response.request.url),
+                status=response.status_code,
+                content=response.content,
+                records=records,
+                decision=decision,
+                elapsed_s=reply.elapsed_s,
+            )
+            seen += len(records)
+            stats.pages += 1
+            stats.records += len(records)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(walk.client.secrets.redact(f"{walk.where(number)}: {decision}"))
+            previous = (fingerprint, response.content, response)
+            handed_at = time.perf_counter()
+            yield page
+            consumer_s = time.perf_counter() - handed_at
+
+            if next_request is None:
+                return
+            reply = upcoming.result() if upcoming is not None else walk.fetch(next_request)
+            request = next_request
+    finally:
+        if executor is not None:
+            # A prefetched page the caller never asked for is dropped: never yielded nor counted.
+            executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,396 @@
+"""Writing one sync to a Delta table as exactly one commit, whatever the mode (SPEC §4.1, §11).
+
+=============  ==================================================================================
+mode           commit
+=============  ==================================================================================
+``append``     part files written as frames arrive, added in one ``append`` transaction
+``overwrite``  the same files replace the whole table, or with ``partition_key`` only the rows of
+               ``_restsync_partition = <key>`` (a partition-filtered overwrite)
+``merge``      staged locally, deduplicated by key (last occurrence wins), then one streamed
+               ``MERGE`` (update matched keys, insert new ones)
+``history``    like ``merge`` but type-2: see ``lake.merge``
+=============  ==================================================================================
+
+Nothing is visible until the commit; on any failure the part files are deleted and the table
+stays at its version (files a crash leaves behind are unreferenced, and ``vacuum(full=True)``
+removes them). A new table is created by the same single commit
+(``create_table_with_add_actions``).
+
+Empty syncs: ``append``, ``merge`` and ``history`` make no commit and keep the version (and so the
+stored cursor); ``overwrite`` still commits, leaving the table (or the partition) empty, because an
+empty answer from the API is the new truth for a full refresh.
+
+Schema evolution: ``overwrite`` and ``MERGE`` (``merge_schema=True``) evolve the table in their own
+commit. ``create_write_transaction`` cannot add columns on ``append`` (delta-rs issue #3934), so an
+append that brings new columns is committed by ``write_deltalake(schema_mode="merge")`` reading the
+part files back: still one commit, but its memory grows with the rows of that one sync.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
+from deltalake import write_deltalake
+from deltalake.transaction import AddAction, CommitProperties, create_table_with_add_actions
+
+from ..errors import LakeError, RestSyncError, SchemaError
+from . import merge as keyed
+from . import state
+from .evolve import added_columns, conform, merge_schemas, polars_schema
+from .parts import ROWS_PER_FILE, PartWriter, Store, partition_dir
+from .casts import UTC_US
+from .spec import IS_CURRENT, LOADED_AT, PARTITION, VALID_FROM, VALID_TO, is_system
+
+WriteMode = Literal["append", "merge", "overwrite", "history"]
+DEDUPE_BUCKET_BYTES = 16 * 1024 * 1024
+"""In-memory size of the staged rows deduplicated at a time (keyed modes)."""
+HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
+
+
+@dataclass
+class WriteResult:
+    table_uri: str
+    mode: str
+    committed: bool
+    """False when the sync made no commit (an empty append, merge or history sync)."""
+    version: int | None
+    """Table version after the sync (``None``: there is still no table)."""
+    rows_written: int
+    """Rows sent to the table (after deduplication for keyed modes)."""
+    rows_inserted: int | None = None
+    rows_updated: int | None = None
+    """Rows updated by a merge; in history mode, the versions closed."""
+    files_added: int = 0
+    added_columns: list[str] = field(default_factory=list)
+    """Columns (dotted for struct fields) this sync added to an existing table."""
+    partition_key: str | None = None
+    cursor_before: Any = None
+    cursor_after: Any = None
+
+
+def table_schema(table: DeltaTable) -> pl.Schema:
+    return polars_schema(pa.schema(table.schema().to_arrow()))
+
+
+class DeltaWriter:
+    """Collects the frames of one sync and commits them once. Use as a context manager or call
+    ``abort`` on failure."""
+
+    def __init__(
+        self,
+        table_uri: str,
+        *,
+        mode: WriteMode,
+        run_id: str,
+        storage_options: dict[str, str] | None = None,
+        primary_key: list[str] | None = None,
+        partition_key: str | None = None,
+        table_name: str | None = None,
+        rows_per_file: int = ROWS_PER_FILE,
+    ):
+        self.table_uri = table_uri
+        self.mode = mode
+        self.run_id = run_id
+        self.storage_options = dict(storage_options or {})
+        self.primary_key = list(primary_key or [])
+        self.partition_key = partition_key
+        self.name = table_name or table_uri
+        self.rows_per_file = rows_per_file
+        if mode in ("merge", "history") and not self.primary_key:
+            raise LakeError(f"table {self.name!r}: mode {mode!r} needs a primary_key")
+        if partition_key is not None and mode in ("merge", "history"):
+            raise LakeError(
+                f"table {self.name!r}: a partitioned table replaces its partition on every sync; "
+                f"mode {mode!r} (history_mode or merge) cannot be combined with partitions"
+            )
+        self._store = Store(table_uri, self.storage_options)
+        self._table = state.open_table(table_uri, self.storage_options)
+        self._partition_by = [PARTITION] if partition_key is not None else []
+        self._before: pl.Schema | None = None
+        if self._table is not None:
+            self._check_existing(self._table)
+            schema = table_schema(self._table)
+            self._before = pl.Schema({k: v for k, v in schema.items() if k != PARTITION})
+        self._dedupe = bool(self.primary_key) and mode != "append"
+        self._tmp = tempfile.mkdtemp(prefix="restsync-stage-") if self._dedupe else None
+        self._parts = PartWriter(Store(self._tmp), rows_per_file=rows_per_file) if self._tmp else self._table_parts()
+        self._table_writer: PartWriter | None = None if self._dedupe else self._parts
+        self._schema: pl.Schema = pl.Schema()
+        self.rows = 0
+        self._bytes = 0
+        self._done = False
+
+    def __enter__(self) -> "DeltaWriter":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.abort()
+
+    @property
+    def _full_overwrite(self) -> bool:
+        return self.mode == "overwrite" and self.partition_key is None
+
+    def _check_existing(self, table: DeltaTable) -> None:
+        have = list(table.metadata().partition_columns)
+        if have != self._partition_by:
+            raise LakeError(
+                f"table {self.name!r}: the Delta table at {self.table_uri} is partitioned by {have or 'nothing'} "
+                f"but this sync writes {self._partition_by or 'an unpartitioned table'}; "
+                "drop the table (or point the table at a new location) to change its partitioning"
+            )
+        if self.mode == "history":
+            columns = set(table_schema(table))
+            missing = [c for c in HISTORY_COLUMNS if c not in columns]
+            if missing:
+                raise LakeError(
+                    f"table {self.name!r}: history_mode needs {', '.join(missing)} but the existing Delta table "
+                    f"at {self.table_uri} was not written in history mode; write it to a new location"
+                )
+
+    def _table_parts(self) -> PartWriter:
+        if self.partition_key is None:
+            return PartWriter(self._store, rows_per_file=self.rows_per_file)
+        return PartWriter(
+            self._store,
+            subdir=partition_dir(PARTITION, self.partition_key),
+            partition_values={PARTITION: self.partition_key},
+            rows_per_file=self.rows_per_file,
+        )
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Add one typed, transformed frame to the sync."""
+        if self._done:
+            raise LakeError(f"table {self.name!r}: the writer is already committed or aborted")
+        if PARTITION in frame.columns:
+            frame = frame.drop(PARTITION)
+        if self.mode == "history":
+            frame = frame.with_columns(
+                pl.col(LOADED_AT).alias(VALID_FROM),
+                pl.lit(None, dtype=UTC_US).alias(VALID_TO),
+                pl.lit(True).alias(IS_CURRENT),
+            )
+        if self._before is not None and not self._full_overwrite:
+            frame = conform(frame, self._before, table=self.name, fill_missing=self.mode in ("merge", "history"))
+        if self.primary_key and frame.height:
+            self._check_keys(frame)
+        self._schema = merge_schemas(self._schema, frame.schema)
+        if self._dedupe:
+            frame = frame.with_columns(pl.int_range(self.rows, self.rows + frame.height, dtype=pl.Int64).alias(keyed.SEQ))
+        self._parts.write(frame)
+        self.rows += frame.height
+        self._bytes += frame.estimated_size()
+
+    def _check_keys(self, frame: pl.DataFrame) -> None:
+        missing = [k for k in self.primary_key if k not in frame.columns]
+        if missing:
+            data = [c for c in frame.columns if not is_system(c)]
+            raise SchemaError(
+                f"table {self.name!r}: primary key column {missing[0]!r} is not a column of the table; "
+                f"columns are {', '.join(data)}"
+            )
+        nulls = frame.select(pl.any_horizontal([pl.col(k).is_null() for k in self.primary_key])).to_series()
+        if nulls.any():
+            row = int(nulls.arg_true()[0])
+            raise SchemaError(
+                f"table {self.name!r}: primary key ({', '.join(self.primary_key)}) is null in row "
+                f"{self.rows + row + 1} of this sync"
+            )
+
+    def commit(self, *, cursor_before: Any = None, cursor_after: Any = None, metadata: dict[str, Any] | None = None) -> WriteResult:
+        """Commit the sync (or nothing, see the module doc). ``cursor_after`` goes into the commit."""
+        if self._done:
+            raise LakeError(f"table {self.name!r}: the writer is already committed or aborted")
+        commit_id = uuid.uuid4().hex
+        custom = {state.RUN_ID: self.run_id, state.COMMIT_ID: commit_id, state.MODE: self.mode, state.ROWS: self.rows}
+        if cursor_after is not None:
+            custom[state.CURSOR] = cursor_after
+        if self.partition_key is not None:
+            custom[state.PARTITION] = self.partition_key
+        custom.update(metadata or {})
+        properties = CommitProperties(custom_metadata=custom)
+        try:
+            result = self._commit(properties)
+        except RestSyncError:
+            self.abort()
+            raise
+        except Exception as exc:
+            version = state.find_commit(self.table_uri, self.storage_options, commit_id)
+            if version is None:
+                self.abort()
+                raise LakeError(f"table {self.name!r}: the Delta commit to {self.table_uri} failed: {exc}") from exc
+            # The commit landed and something after it (a post-commit hook) failed: the sync is done.
+            result = WriteResult(self.table_uri, self.mode, True, version, self.rows)
+        finally:
+            self._cleanup_tmp()
+        self._done = True
+        result.partition_key = self.partition_key
+        result.cursor_before = cursor_before
+        result.cursor_after = cursor_after if result.committed else cursor_before
+        return result
+
+    def abort(self) -> None:
+        """Delete every file this writer wrote; the table is untouched."""
+        self._done = True
+        self._parts.abort()
+        if self._table_writer is not None and self._table_writer is not self._parts:
+            self._table_writer.abort()
+        self._cleanup_tmp()
+
+    def _cleanup_tmp(self) -> None:
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _commit(self, properties: CommitProperties) -> WriteResult:
+        if not self._dedupe:
+            return self._commit_files(self._parts.close(), self.rows, properties)
+        staged = self._parts.close()
+        assert self._tmp is not None
+        files = keyed.local_files(self._tmp, [a.path for a in staged])
+        buckets = max(1, math.ceil(self._bytes / DEDUPE_BUCKET_BYTES))
+        staged_schema = pl.Schema({**self._schema, keyed.SEQ: pl.Int64()})
+        deduped, rows = keyed.dedupe(files, self.primary_key, staged_schema, self._tmp, buckets=buckets) if files else ([], 0)
+        for path in files:
+            os.remove(path)
+        if self._table is not None and self.mode in ("merge", "history"):
+            if rows == 0:
+                return self._no_commit()
+            return self._merge(deduped, rows, properties)
+        self._table_writer = self._table_parts()
+        for path in deduped:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=keyed.READ_BATCH_ROWS):
+                self._table_writer.write(pl.from_arrow(batch))  # type: ignore[arg-type]
+        return self._commit_files(self._table_writer.close(), rows, properties)
+
+    def _no_commit(self) -> WriteResult:
+        version = self._table.version() if self._table is not None else None
+        return WriteResult(self.table_uri, self.mode, False, version, 0)
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The table's columns once this sync is committed."""
+        return self._commit_schema()
+
+    def _commit_schema(self) -> pl.Schema:
+        written = {k: v for k, v in self._schema.items() if k != keyed.SEQ}
+        if self._before is None:
+            merged = dict(written)
+        elif self._full_overwrite:
+            merged = {name: written.get(name, dtype) for name, dtype in self._before.items()}
+            merged.update({n: d for n, d in written.items() if n not in merged})
+        else:
+            merged = dict(merge_schemas(self._before, written))
+        if self.partition_key is not None:
+            merged[PARTITION] = pl.String()
+        return pl.Schema(merged)
+
+    def _commit_files(self, adds: list[AddAction], rows: int, properties: CommitProperties) -> WriteResult:
+        schema = self._commit_schema()
+        arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+        has_data = any(not is_system(c) for c in schema)
+        if self._table is None:
+            if not adds and (self.mode != "overwrite" or not has_data):
+                return self._no_commit()
+            create_table_with_add_actions(
+                self.table_uri,
+                DeltaSchema.from_arrow(arrow_schema),
+                adds,
+                mode="error",
+                partition_by=self._partition_by or None,
+                storage_options=self.storage_options or None,
+                commit_properties=properties,
+            )
+            inserted = rows if self.mode in ("merge", "history") else None
+            return self._result(rows, len(adds), inserted=inserted)
+        if self.mode == "append":
+            if not adds:
+                return self._no_commit()
+            assert self._before is not None
+            if added_columns(self._before, schema):
+                self._append_evolving(adds, arrow_schema, properties)
+            else:
+                self._table.create_write_transaction(
+                    adds,
+                    mode="append",
+                    schema=self._table.schema(),
+                    partition_by=self._partition_by or None,
+                    commit_properties=properties,
+                )
+            return self._result(rows, len(adds))
+        filters = [(PARTITION, "=", self.partition_key)] if self.partition_key is not None else None
+        self._table.create_write_transaction(
+            adds,
+            mode="overwrite",
+            schema=arrow_schema,
+            partition_by=self._partition_by or None,
+            partition_filters=filters,
+            commit_properties=properties,
+        )
+        return self._result(rows, len(adds))
+
+    def _append_evolving(self, adds: list[AddAction], arrow_schema: pa.Schema, properties: CommitProperties) -> None:
+        file_schema = pa.schema([f for f in arrow_schema if f.name != PARTITION])
+        dataset = ds.dataset(
+            [self._store.path(a.path) for a in adds], format="parquet", filesystem=self._store.fs, schema=file_schema
+        )
+        columns: dict[str, Any] = {name: ds.field(name) for name in file_schema.names}
+        if self.partition_key is not None:
+            columns[PARTITION] = pc.scalar(self.partition_key)
+        scanner = dataset.scanner(columns=columns, batch_size=keyed.READ_BATCH_ROWS)
+        write_deltalake(
+            self._table if self._table is not None else self.table_uri,
+            scanner.to_reader(),
+            mode="append",
+            schema_mode="merge",
+            partition_by=self._partition_by or None,
+            storage_options=self.storage_options or None,
+            commit_properties=properties,
+        )
+        self._parts.abort()  # the rows were rewritten by write_deltalake; the staged parts are garbage now
+
+    def _merge(self, deduped: list[str], rows: int, properties: CommitProperties) -> WriteResult:
+        assert self._table is not None and self._tmp is not None
+        if self.mode == "merge":
+            metrics = keyed.upsert(self._table, deduped, self.primary_key, properties)
+        else:
+            source = f"{self._tmp}/history_source.parquet"
+            keyed.history_source(self._table, deduped, self.primary_key, source, table_name=self.name)
+            columns = [c for c in self._commit_schema()]
+            metrics = keyed.history_merge(self._table, [source], self.primary_key, columns, properties)
+        return self._result(
+            rows,
+            int(metrics.get("num_target_files_added", 0)),
+            inserted=int(metrics.get("num_target_rows_inserted", 0)),
+            updated=int(metrics.get("num_target_rows_updated", 0)),
+        )
+
+    def _result(self, rows: int, files: int, *, inserted: int | None = None, updated: int | None = None) -> WriteResult:
+        table = DeltaTable(self.table_uri, storage_options=self.storage_options or None)
+        added: list[str] = []
+        if self._before is not None:
+            after = {k: v for k, v in table_schema(table).items() if k != PARTITION}
+            added = added_columns(self._before, after)
+        return WriteResult(
+            self.table_uri,
+            self.mode,
+            True,
+            table.version(),
+            rows,
+            rows_inserted=inserted,
+            rows_updated=updated,
+            files_added=files,
+            added_columns=added,
+        )

@@ -1,0 +1,245 @@
+"""Bounded Parquet part files written as pages arrive, committed later in one Delta transaction.
+
+``write_deltalake`` fed a ``RecordBatchReader`` grows by about 50 MB per million rows (SPEC §11), so
+a sync writes its own part files instead: frames are buffered up to one row group, flushed, and a
+file is closed once it reaches ``rows_per_file`` or ``bytes_per_file``. Memory stays at about one
+row group whatever the size of the sync. ``close`` returns the Delta ``AddAction``s (with row counts,
+null counts and min/max for integer, date and short string columns); nothing is visible in the table
+until they are committed, and ``abort`` deletes what was written.
+
+Local tables are written with pyarrow's local filesystem; object stores go through deltalake's own
+``DeltaStorageHandler`` with the table's ``storage_options``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from deltalake.transaction import AddAction
+
+ROWS_PER_GROUP = 64 * 1024
+BYTES_PER_GROUP = 32 * 1024 * 1024
+ROWS_PER_FILE = 4 * 1024 * 1024
+BYTES_PER_FILE = 128 * 1024 * 1024
+STRING_STATS_MAX_CHARS = 32
+
+
+def local_path(table_uri: str) -> str | None:
+    """The folder of a local table URI (plain path or ``file://``), else ``None``."""
+    if "://" not in table_uri:
+        return os.path.abspath(table_uri)
+    parsed = urlparse(table_uri)
+    if parsed.scheme == "file":
+        return unquote(parsed.path)
+    return None
+
+
+class Store:
+    """Files under a table's root, on local disk or through deltalake's object store."""
+
+    def __init__(self, table_uri: str, storage_options: dict[str, str] | None = None):
+        self.table_uri = table_uri
+        root = local_path(table_uri)
+        if root is not None:
+            self.fs: pafs.FileSystem = pafs.LocalFileSystem()
+            self.root = root
+        else:
+            from deltalake.fs import DeltaStorageHandler
+
+            self.fs = pafs.PyFileSystem(DeltaStorageHandler(table_uri, storage_options or None))
+            self.root = ""
+
+    @property
+    def is_local(self) -> bool:
+        return self.root != ""
+
+    def path(self, rel: str) -> str:
+        return f"{self.root}/{rel}" if self.root else rel
+
+    def open_output(self, rel: str) -> Any:
+        if self.is_local:
+            os.makedirs(os.path.dirname(self.path(rel)), exist_ok=True)
+        return self.fs.open_output_stream(self.path(rel))
+
+    def delete(self, rel: str) -> None:
+        try:
+            self.fs.delete_file(self.path(rel))
+        except (FileNotFoundError, OSError):
+            pass
+
+
+def partition_dir(column: str, value: str) -> str:
+    """A folder name for a partition value; the value itself lives in the add action."""
+    return f"{column}={re.sub(r'[^A-Za-z0-9_.-]', '_', value)}/"
+
+
+class _Stats:
+    """Delta file statistics accumulated over the row groups of one part file."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.nulls: dict[str, int] = {}
+        self.mins: dict[str, Any] = {}
+        self.maxs: dict[str, Any] = {}
+        self.dropped: set[str] = set()
+
+    def update(self, frame: pl.DataFrame) -> None:
+        self.rows += frame.height
+        flat = [c for c, t in frame.schema.items() if not isinstance(t, (pl.Struct, pl.List))]
+        ranged = [c for c in flat if frame.schema[c] in (pl.Int32, pl.Int64, pl.Date, pl.String) and c not in self.dropped]
+        exprs = [pl.col(c).null_count().alias(f"n{i}") for i, c in enumerate(flat)]
+        exprs += [pl.col(c).min().alias(f"lo{i}") for i, c in enumerate(ranged)]
+        exprs += [pl.col(c).max().alias(f"hi{i}") for i, c in enumerate(ranged)]
+        if not exprs:
+            return
+        row = frame.select(exprs).row(0, named=True)
+        for i, c in enumerate(flat):
+            self.nulls[c] = self.nulls.get(c, 0) + row[f"n{i}"]
+        for i, c in enumerate(ranged):
+            lo, hi = row[f"lo{i}"], row[f"hi{i}"]
+            if lo is None:
+                continue
+            if isinstance(lo, str) and (len(lo) > STRING_STATS_MAX_CHARS or len(hi) > STRING_STATS_MAX_CHARS):
+                self.dropped.add(c)
+                self.mins.pop(c, None)
+                self.maxs.pop(c, None)
+                continue
+            self.mins[c] = lo if c not in self.mins else min(self.mins[c], lo)
+            self.maxs[c] = hi if c not in self.maxs else max(self.maxs[c], hi)
+
+    def to_json(self) -> str:
+        def plain(values: dict[str, Any]) -> dict[str, Any]:
+            return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
+
+        out: dict[str, Any] = {"numRecords": self.rows}
+        if self.mins:
+            out["minValues"] = plain(self.mins)
+            out["maxValues"] = plain(self.maxs)
+        if self.nulls:
+            out["nullCount"] = self.nulls
+        return json.dumps(out)
+
+
+class PartWriter:
+    """Writes frames into bounded part files under ``subdir`` of a table; see the module doc."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        subdir: str = "",
+        partition_values: dict[str, str | None] | None = None,
+        rows_per_group: int = ROWS_PER_GROUP,
+        rows_per_file: int = ROWS_PER_FILE,
+        bytes_per_file: int = BYTES_PER_FILE,
+    ):
+        self.store = store
+        self.subdir = subdir
+        self.partition_values = dict(partition_values or {})
+        self.rows_per_group = rows_per_group
+        self.rows_per_file = rows_per_file
+        self.bytes_per_file = bytes_per_file
+        self.adds: list[AddAction] = []
+        self.files: list[str] = []
+        self.rows = 0
+        self.schemas: list[pa.Schema] = []
+        self._buffer: list[pl.DataFrame] = []
+        self._buffered_rows = 0
+        self._buffered_bytes = 0
+        self._schema: pl.Schema | None = None
+        self._sink: Any = None
+        self._writer: pq.ParquetWriter | None = None
+        self._file: str | None = None
+        self._file_rows = 0
+        self._stats = _Stats()
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        if self._schema is not None and frame.schema != self._schema:
+            self._flush()
+            self._close_file()
+        self._schema = frame.schema
+        self._buffer.append(frame)
+        self._buffered_rows += frame.height
+        self._buffered_bytes += frame.estimated_size()
+        if self._buffered_rows >= self.rows_per_group or self._buffered_bytes >= BYTES_PER_GROUP:
+            self._flush()
+
+    def close(self) -> list[AddAction]:
+        """Flush and close; the add actions of every file written."""
+        self._flush()
+        self._close_file()
+        return list(self.adds)
+
+    def abort(self) -> None:
+        """Drop everything written; the files were never committed, so nobody can see them."""
+        self._buffer.clear()
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if self._sink is not None:
+                self._sink.close()
+        except Exception:  # noqa: BLE001 - best effort on an already failing path
+            pass
+        self._writer = self._sink = None
+        for rel in self.files:
+            self.store.delete(rel)
+        self.files.clear()
+        self.adds.clear()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        frame = pl.concat(self._buffer, how="vertical") if len(self._buffer) > 1 else self._buffer[0]
+        self._buffer.clear()
+        self._buffered_rows = self._buffered_bytes = 0
+        table = frame.to_arrow()
+        if self._writer is None:
+            self._open_file(table.schema)
+        assert self._writer is not None
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._stats.update(frame)
+        self._file_rows += frame.height
+        self.rows += frame.height
+        if self._file_rows >= self.rows_per_file or self._sink.tell() >= self.bytes_per_file:
+            self._close_file()
+
+    def _open_file(self, schema: pa.Schema) -> None:
+        rel = f"{self.subdir}part-{len(self.files):05d}-{uuid.uuid4()}-c000.snappy.parquet"
+        self.files.append(rel)
+        self._file = rel
+        self._sink = self.store.open_output(rel)
+        self._writer = pq.ParquetWriter(self._sink, schema, compression="snappy")
+        self.schemas.append(schema)
+
+    def _close_file(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.close()
+        size = self._sink.tell()
+        self._sink.close()
+        assert self._file is not None
+        self.adds.append(
+            AddAction(
+                path=self._file,
+                size=size,
+                partition_values=self.partition_values,
+                modification_time=int(time.time() * 1000),
+                data_change=True,
+                stats=self._stats.to_json(),
+            )
+        )
+        self._writer = self._sink = self._file = None
+        self._file_rows = 0
+        self._stats = _Stats()

@@ -1,0 +1,49 @@
+"""Real servers on 127.0.0.1 for the HTTP engine tests: httpbin (werkzeug, threaded) and the
+``httpserver`` fixture of pytest-httpserver; ``helpers.ScriptedServer`` covers faults no WSGI app
+can produce (a dropped connection, a body cut short)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from restsync_dagster.http import RestClient
+from restsync_dagster.secrets import Secrets
+from tests.http.helpers import connection
+
+
+@pytest.fixture(scope="session")
+def httpbin_url() -> Iterator[str]:
+    from httpbin import app
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="httpbin")
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def secrets() -> Secrets:
+    return Secrets()
+
+
+@pytest.fixture
+def make_client(secrets: Secrets) -> Iterator[Any]:
+    clients: list[RestClient] = []
+
+    def make(base_url: str, **fields: Any) -> RestClient:
+        client = RestClient(connection(base_url, **fields), secrets=secrets)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
