@@ -90,6 +90,75 @@ def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, director
     sys.exit(run_sync(project, chosen, list(tables), partition))
 
 
+@main.command()
+@click.argument("connection")
+@click.option("--dir", "directory", default=None, help="Definitions folder.")
+def ping(connection: str, directory: str | None) -> None:
+    """Run CONNECTION's connection test (its ping block, or GET base_url)."""
+    from .inspect import ping_connection
+
+    project = _load(directory)
+    try:
+        result = ping_connection(project, connection)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    click.echo(("ok: " if result.ok else "FAILED: ") + GLOBAL.redact(result.detail))
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.argument("pipeline")
+@click.argument("table")
+@click.option("--pages", default=1, show_default=True, type=click.IntRange(min=1), help="Pages to fetch.")
+@click.option("--partition", default=None, help="Partition key for a partitioned table (default: the latest).")
+@click.option("--dir", "directory", default=None, help="Definitions folder.")
+def preview(pipeline: str, table: str, pages: int, partition: str | None, directory: str | None) -> None:
+    """Fetch PAGES pages of TABLE: the paginator's decisions, the inferred schema and the first rows. Writes nothing."""
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    from .inspect import preview_table
+
+    project = _load(directory)
+    try:
+        chosen = project.pipeline(pipeline)
+        target = chosen.table(table)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    window = None
+    if target.partitions is not None:
+        from .dagster.partitions import partitions_def
+
+        defn = partitions_def(target.partitions)
+        key = partition or defn.get_last_partition_key()
+        tw = defn.time_window_for_partition_key(key)
+        window = (key, tw.start, tw.end)
+        click.echo(f"partition {key}: {tw.start.isoformat()} .. {tw.end.isoformat()}")
+    try:
+        result = preview_table(project, chosen, target, pages=pages, partition=window)
+    except Exception as exc:
+        click.echo(f"preview failed: {GLOBAL.redact(exc)}", err=True)
+        sys.exit(1)
+    console = Console()
+    for line in result.decisions:
+        console.print(GLOBAL.redact(line), markup=False, highlight=False)
+    console.print(f"{result.records} records in {len(result.decisions)} page(s), {result.stats.requests} request(s)")
+    schema = RichTable(title="schema")
+    schema.add_column("column")
+    schema.add_column("type")
+    for name, dtype in result.schema:
+        schema.add_row(name, dtype)
+    console.print(schema)
+    if result.rows:
+        rows = RichTable(title=f"first {len(result.rows)} rows")
+        cols = [c for c in result.rows[0] if not c.startswith("_restsync_")]
+        for col in cols:
+            rows.add_column(col, overflow="fold")
+        for row in result.rows:
+            rows.add_row(*(GLOBAL.redact("" if row[c] is None else str(row[c]))[:40] for c in cols))
+        console.print(rows)
+
+
 @main.command("demo-api")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)

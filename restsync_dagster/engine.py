@@ -116,25 +116,30 @@ def _incremental_start(table: Table, cursor: Any) -> Any:
     return (instant - delta).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def run_table_sync(
-    project: Project,
-    pipeline: Pipeline,
-    table: Table,
-    *,
-    run_id: str,
-    partition: Window | None = None,
-    log: Any = log,
-    secrets: Secrets = GLOBAL,
-    on_page: Callable[[int, int], None] | None = None,
-) -> TableSyncResult:
-    started = time.monotonic()
+@dataclass
+class Prepared:
+    """Everything a table's requests need, rendered for one run."""
+
+    uri: str
+    storage_options: dict[str, str]
+    client: RestClient
+    source_id: str
+    context: dict[str, Any]
+    params_extra: dict[str, Any]
+    cursor_before: Any
+    requests: Callable[[], Iterator[tuple[Table, dict]]]
+    where: str
+
+
+def prepare(
+    project: Project, pipeline: Pipeline, table: Table, *, partition: Window | None = None, secrets: Secrets = GLOBAL
+) -> Prepared:
     renderer = Renderer(secrets)
     root, storage_options = lake_location(project, pipeline, renderer)
     uri = table_uri(root, pipeline.key, table.key)
     source = project.connection(pipeline.source.connection.id)
     if not isinstance(source, RestConnection):
         raise RestSyncError(f"pipeline {pipeline.name!r}: table {table.name!r} reads a Delta source; it is delivered, not synced")
-
     now = datetime.now(timezone.utc)
     context: dict[str, Any] = {"dt": (partition[1] if partition else now).date().isoformat()}
     if partition is not None:
@@ -148,33 +153,66 @@ def run_table_sync(
         context["incremental"] = {"start": start_value, "end": _iso(now)}
         if table.incremental.param:
             params_extra[table.incremental.param] = start_value
-
     connection = renderer.render_model(source, {"dt": context["dt"]}, where=f"connection {source.id}")
-    client = get_client(connection, secrets=secrets)
-    stats = RequestStats()
     where = f"pipeline {pipeline.name!r} table {table.name!r}"
+    return Prepared(
+        uri=uri,
+        storage_options=storage_options,
+        client=get_client(connection, secrets=secrets),
+        source_id=str(source.id),
+        context=context,
+        params_extra=params_extra,
+        cursor_before=cursor_before,
+        requests=lambda: _requests(project, pipeline, table, renderer, context, root, storage_options, where),
+        where=where,
+    )
+
+
+def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True) -> Iterator[tuple[Any, list[dict]]]:
+    """(page, records) over every request of the table; child records get their parent's fields."""
+    for rendered, extra in prep.requests():
+        for page in iter_pages(
+            prep.client,
+            rendered,
+            connection_name=prep.source_id,
+            table_name=table.name,
+            params_extra=prep.params_extra,
+            stats=stats,
+            max_pages=max_pages,
+            prefetch=prefetch,
+        ):
+            records = page.records
+            parent_values = extra.get("parent")
+            if parent_values:
+                for record in records:
+                    for name, value in parent_values.items():
+                        record.setdefault(name, value)
+            yield page, records
+
+
+def run_table_sync(
+    project: Project,
+    pipeline: Pipeline,
+    table: Table,
+    *,
+    run_id: str,
+    partition: Window | None = None,
+    log: Any = log,
+    secrets: Secrets = GLOBAL,
+    on_page: Callable[[int, int], None] | None = None,
+) -> TableSyncResult:
+    started = time.monotonic()
+    prep = prepare(project, pipeline, table, partition=partition, secrets=secrets)
+    uri, storage_options, cursor_before, where = prep.uri, prep.storage_options, prep.cursor_before, prep.where
+    stats = RequestStats()
 
     def pages() -> Iterator[list[dict]]:
-        for rendered, extra in _requests(project, pipeline, table, renderer, context, root, storage_options, where):
-            for page in iter_pages(
-                client,
-                rendered,
-                connection_name=str(source.id),
-                table_name=table.name,
-                params_extra={**params_extra, **extra.get("params", {})},
-                stats=stats,
-            ):
-                records = page.records
-                parent_values = extra.get("parent")
-                if parent_values:
-                    for record in records:
-                        for name, value in parent_values.items():
-                            record.setdefault(name, value)
-                if on_page is not None:
-                    on_page(page.number, len(records))
-                if progress_hook is not None:
-                    progress_hook(table.key, page.number, len(records))
-                yield records
+        for page, records in iter_records(prep, table, stats):
+            if on_page is not None:
+                on_page(page.number, len(records))
+            if progress_hook is not None:
+                progress_hook(table.key, page.number, len(records))
+            yield records
 
     log.info(f"syncing {where} into {uri}" + (f" (partition {partition[0]})" if partition else ""))
     result = sync_table(

@@ -1,0 +1,56 @@
+"""``restsync ping`` and ``restsync preview``: look at a source without writing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from .config import Project
+from .config.connection import RestConnection
+from .config.pipeline import Pipeline, Table
+from .config.templating import Renderer
+from .engine import Window, get_client, iter_records, prepare
+from .http import PingResult, RequestStats, ping
+from .lake import Transformer, Typer
+from .secrets import GLOBAL, Secrets
+
+
+def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = GLOBAL) -> PingResult:
+    connection = project.connection(connection_id)
+    if not isinstance(connection, RestConnection):
+        return PingResult(False, None, f"connection {connection_id!r} is a Delta connection; ping tests REST connections")
+    rendered = Renderer(secrets).render_model(connection, {}, where=f"connection {connection.id}")
+    return ping(get_client(rendered, secrets=secrets), rendered)
+
+
+@dataclass
+class Preview:
+    decisions: list[str] = field(default_factory=list)
+    schema: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    records: int = 0
+    stats: RequestStats = field(default_factory=RequestStats)
+
+
+def preview_table(
+    project: Project, pipeline: Pipeline, table: Table, *, pages: int = 1, partition: Window | None = None, rows: int = 5
+) -> Preview:
+    """Fetch ``pages`` pages (of the first request, for child tables), type and transform them in memory."""
+    prep = prepare(project, pipeline, table, partition=partition)
+    out = Preview()
+    typer = Typer.for_table(table, run_id="preview")
+    transformer = Transformer(table, pipeline.transformations_for(table))
+    frames = []
+    for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False):
+        out.decisions.append(f"page {page.number}: {page.decision}")
+        out.records += len(records)
+        frames.append(transformer.apply(typer.type_page(records)))
+        if len(out.decisions) >= pages:
+            break
+    if frames:
+        frame = pl.concat(frames, how="diagonal_relaxed")
+        out.schema = [(name, str(dtype)) for name, dtype in frame.schema.items()]
+        out.rows = frame.head(rows).to_dicts()
+    return out
