@@ -22,10 +22,17 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
 def automation_condition(pipeline: Pipeline) -> dg.AutomationCondition | None:
-    """``auto_sync_new_tables``: materialize a table that has never been materialized, once."""
+    """``auto_sync_new_tables``: materialize a table that has never been materialized.
+
+    A failed first sync is not retried on every tick (the schedule or a person takes over), and a
+    child waits until its parent has data.
+    """
     if not pipeline.sync.auto_sync_new_tables:
         return None
-    return dg.AutomationCondition.on_missing()
+    AC = dg.AutomationCondition
+    return (AC.missing() & ~AC.in_progress() & ~AC.execution_failed() & ~AC.any_deps_missing()).with_label(
+        "new table, never synced"
+    )
 
 
 def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:

@@ -24,14 +24,25 @@ def run_url(run_id: str) -> str:
     return f"{base}/runs/{run_id}"
 
 
+def _root_message(error) -> str | None:
+    """The innermost cause of a step failure: our own message, not Dagster's wrapper."""
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    return getattr(error, "message", None)
+
+
 def _error_of(context: dg.RunStatusSensorContext) -> str | None:
-    failure = getattr(context, "failure_event", None)
-    if failure is not None:
-        message = getattr(failure, "message", None)
-        info = getattr(getattr(failure, "event_specific_data", None), "error", None)
-        text = getattr(info, "message", None) or message
-        return GLOBAL.redact(text.strip()) if text else None
-    return None
+    messages = []
+    records = context.instance.all_logs(context.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+    for record in records:
+        event = record.dagster_event
+        text = _root_message(getattr(event.event_specific_data, "error", None)) if event else None
+        if text:
+            messages.append(f"{event.step_key}: {text.strip()}")
+    if not messages:
+        failure = getattr(context, "failure_event", None)
+        messages = [failure.message] if failure is not None and failure.message else []
+    return GLOBAL.redact("\n".join(messages)) if messages else None
 
 
 def hook_sensors(project: Project, pipeline: Pipeline, jobs: list) -> list[dg.SensorDefinition]:

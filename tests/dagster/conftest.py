@@ -1,0 +1,86 @@
+"""A demo API on a free port and a definitions folder pointing at it, for Dagster-level tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from restsync_dagster.config import load_project
+from restsync_dagster.demo.server import DemoServer
+from tests.support import write_docs
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    with DemoServer(port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def demo_reset(demo) -> DemoServer:
+    httpx.post(f"{demo.base_url}/_admin/reset").raise_for_status()
+    return demo
+
+
+CUSTOMERS = {
+    "name": "customers",
+    "path": "/offset/customers",
+    "params": {"updated_since": "{{ incremental.start }}"},
+    "pagination": {"type": "offset", "page_size": 1000, "total_path": "total"},
+    "response": {"root_key": "data"},
+    "primary_key": ["id"],
+    "incremental": {"cursor_field": "updated_at", "initial_value": "2025-01-01T00:00:00Z"},
+    "schema": [
+        {"name": "id", "type": "long", "nullable": False},
+        {"name": "name", "type": "string"},
+        {"name": "email", "type": "string"},
+        {"name": "city", "type": "string", "path": "address.city"},
+        {"name": "updated_at", "type": "timestamp"},
+    ],
+}
+ORDERS = {
+    "name": "orders",
+    "path": "/keyset/orders",
+    "pagination": {"type": "keyset", "record_field": "id", "param": "starting_after", "page_size": 500},
+    "response": {"root_key": "data"},
+    "primary_key": ["id"],
+}
+ORDER_ITEMS = {
+    "name": "order_items",
+    "path": "/orders/{{ parent.order_id }}/items",
+    "parent": {"table": "orders", "fields": {"id": "order_id"}},
+    "response": {"root_key": "items"},
+    "primary_key": ["order_id", "line"],
+}
+EVENTS = {
+    "name": "events",
+    "path": "/cursor/events",
+    "params": {"from": "{{ partition.start }}", "to": "{{ partition.end }}"},
+    "pagination": {"type": "cursor", "cursor_field": "meta.next_cursor", "page_size": 50},
+    "response": {"root_key": "data"},
+    "append_only": True,
+    "partitions": {"type": "daily", "start": "2026-01-01", "end": "2026-01-10"},
+}
+
+
+def make_project(root: Path, base_url: str, tables: list[dict], extra_docs: dict | None = None, **pipeline: Any):
+    docs = {
+        "connections/demo.yaml": {"id": "demo", "type": "rest", "base_url": base_url,
+                                  "rate_limit": {"backoff_s": 0.05, "max_retries": 2}},
+        "connections/lake.yaml": {"id": "lake", "type": "delta", "path": str(root / "lake")},
+        "pipelines/shop.yaml": {
+            "definition_version": 1,
+            "name": "shop",
+            "source": {"connection": {"id": "demo"}},
+            "destination": {"connection": {"id": "lake"}},
+            "sync": {"frequency": 60},
+            "tables": copy.deepcopy(tables),
+            **pipeline,
+        },
+    }
+    docs.update(extra_docs or {})
+    return load_project(write_docs(root / "defs", docs))
