@@ -12,6 +12,7 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .maintenance import maintenance_defs
 from .partitions import partitions_def, signature
 from .resources import build_resource, resource_key
 from .schedules import schedule_for_job
@@ -74,6 +75,11 @@ def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, lis
                 partitions_def=parts.get(sig) if sig else None,
             )
         )
+    destination = project.connection(pipeline.destination.connection.id)
+    if isinstance(destination, DeltaConnection) and pipeline.sync.destination_frequency is not None:
+        extra_jobs, extra_schedules = maintenance_defs(project, pipeline)
+        jobs += extra_jobs
+        schedules += extra_schedules
     sensors = hook_sensors(project, pipeline, jobs) if pipeline.hooks else []
     return assets, jobs, schedules, sensors
 

@@ -44,8 +44,9 @@ def run_sync(project: Project, pipeline: Pipeline, table_names: list[str], parti
             c = counts[table_key]
             c[0] += records
             c[1] += 1
-            rate = c[0] / max(time.monotonic() - c[2], 1e-6)
-            progress.update(tasks[table_key], rows=int(c[0]), pages=int(c[1]), rate=f"{rate:,.0f}")
+            elapsed = time.monotonic() - c[2]
+            rate = f"{c[0] / elapsed:,.0f}" if elapsed > 0.2 else "-"
+            progress.update(tasks[table_key], rows=int(c[0]), pages=int(c[1]), rate=rate)
 
         engine.progress_hook = on_page
         try:
@@ -82,7 +83,10 @@ def _summary(pipeline: Pipeline, results: list[dg.ExecuteInProcessResult], elaps
                     console.print(f"[red]failed:[/red] {GLOBAL.redact(error.message.strip() if error else event.message)}")
             if failure is None:
                 console.print("[red]the run failed[/red]")
-    Console().print(table)
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=200)
+    out.print(table)
     console.print(f"{'done' if ok else 'FAILED'} in {elapsed:.1f}s; run history in $DAGSTER_HOME ({_home()})")
     return 0 if ok else 1
 

@@ -29,6 +29,18 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def apply_pool_limits(project: Project, dagster_instance: dg.DagsterInstance) -> dict[str, int]:
+    """Each REST connection is the pool ``restsync/<id>``; ``rate_limit.max_concurrency`` is its limit."""
+    limits = {}
+    for connection in project.connections.values():
+        rate_limit = getattr(connection, "rate_limit", None)
+        if rate_limit is not None and rate_limit.max_concurrency:
+            pool = f"restsync/{connection.id}"
+            dagster_instance.event_log_storage.set_concurrency_slots(pool, rate_limit.max_concurrency)
+            limits[pool] = rate_limit.max_concurrency
+    return limits
+
+
 def select_tables(pipeline: Pipeline, names: list[str]) -> list[Table]:
     if not names:
         return [t for t in pipeline.tables]
@@ -58,6 +70,8 @@ def materialize_pipeline(
     groups: dict[object, list[Table]] = {}
     for table in tables:
         groups.setdefault(table.partitions.model_dump_json() if table.partitions else None, []).append(table)
+    dagster_instance = dagster_instance or instance()
+    apply_pool_limits(project, dagster_instance)
     results = []
     for sig, members in sorted(groups.items(), key=lambda kv: kv[0] is not None):
         selection = dg.AssetSelection.assets(*[asset_key(pipeline, t) for t in members])
@@ -68,7 +82,7 @@ def materialize_pipeline(
         result = dg.materialize(
             assets,
             selection=selection,
-            instance=dagster_instance or instance(),
+            instance=dagster_instance,
             partition_key=key,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else None,

@@ -99,3 +99,26 @@ def test_mixed_pipeline_gets_one_job_per_partitions_definition(base_docs, tmp_pa
     assert defs.resolve_job_def("p_sync").partitions_def is None
     assert defs.resolve_job_def("p_sync_daily").partitions_def is not None
     assert {s.name for s in defs.schedules} == {"p_sync_schedule", "p_sync_daily_schedule"}
+
+
+def test_delta_destination_pair_gets_a_maintenance_job(base_docs, tmp_path):
+    defs = _defs(tmp_path, base_docs, {"source_frequency": 15, "destination_frequency": 1440})
+    assert defs.resolve_schedule_def("p_sync_schedule").cron_schedule == "*/15 * * * *"
+    maintenance = defs.resolve_schedule_def("p_maintenance_schedule")
+    assert maintenance.cron_schedule == "0 0 * * *" and maintenance.job_name == "p_maintenance"
+
+
+def test_maintenance_job_compacts_and_vacuums(base_docs, tmp_path):
+    import polars as pl
+    from deltalake import DeltaTable, write_deltalake
+
+    base_docs["connections/lake.yaml"]["path"] = str(tmp_path / "lake")
+    defs = _defs(tmp_path, base_docs, {"source_frequency": 15, "destination_frequency": 60})
+    uri = str(tmp_path / "lake" / "p" / "items")
+    for i in range(5):
+        write_deltalake(uri, pl.DataFrame({"id": [i], "name": [str(i)]}).to_arrow(), mode="append")
+    assert len(DeltaTable(uri).file_uris()) == 5
+    result = defs.resolve_job_def("p_maintenance").execute_in_process()
+    assert result.success
+    assert len(DeltaTable(uri).file_uris()) == 1
+    assert pl.read_delta(uri).height == 5
