@@ -17,6 +17,7 @@ from .partitions import partitions_def, signature
 from .resources import build_resource, resource_key
 from .schedules import schedule_for_job
 from .sensors import hook_sensors
+from .translator import get_asset_spec
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -38,6 +39,8 @@ def automation_condition(pipeline: Pipeline) -> dg.AutomationCondition | None:
 
 def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
     """Assets, jobs, schedules and sensors of one pipeline."""
+    if isinstance(project.connection(pipeline.source.connection.id), DeltaConnection):
+        return reverse_etl_defs(project, pipeline)
     assets = []
     groups: dict[tuple | None, list] = defaultdict(list)
     parts: dict[tuple, dg.PartitionsDefinition] = {}
@@ -82,6 +85,12 @@ def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, lis
         schedules += extra_schedules
     sensors = hook_sensors(project, pipeline, jobs) if pipeline.hooks else []
     return assets, jobs, schedules, sensors
+
+
+def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
+    """A Delta source: its tables exist already, so they are specs Dagster shows but does not sync."""
+    assets = [get_asset_spec(project, pipeline, table) for table in pipeline.tables]
+    return assets, [], [], []
 
 
 def build_definitions(directory: str | os.PathLike | None = None, *, project: Project | None = None) -> dg.Definitions:
