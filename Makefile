@@ -14,12 +14,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: install
+# json-server (npm) is the third-party REST server the delivery tests write to.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install node_modules/.installed
 	$(BIN)/pytest
 
 demo: install
 	$(BIN)/restsync validate
 	$(BIN)/python -m restsync_dagster.demo.walkthrough
+
+BENCH_VENV := bench/.venv-dlt
+BENCH_ARGS ?=
+
+# Throughput and memory: restsync vs dlt rest_api vs a bare httpx loop (bench/README.md).
+bench: install $(BENCH_VENV)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# dlt for the comparison, in its own venv so its dependencies never touch the project's; made once.
+$(BENCH_VENV)/.installed:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet "dlt[deltalake]"
+	touch $@
 
 clean:
 	rm -rf $(VENV) .restsync .dagster_home .pytest_cache

@@ -170,5 +170,15 @@ def demo_api(host: str, port: int) -> None:
     serve(host=host, port=port)
 
 
+def _register_api_commands() -> None:
+    from .api.commands import api_command, keys_group
+
+    main.add_command(api_command)
+    main.add_command(keys_group)
+
+
+_register_api_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

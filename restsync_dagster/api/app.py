@@ -4,7 +4,7 @@ Every endpoint needs ``Authorization: Bearer rsk_...`` except the OpenAPI docume
 describes the API. The key is checked before anything else, so an unknown id answers 401 to a
 caller without a key and 404 to one with a key. Key management needs an admin key (403 otherwise).
 Handlers run in a worker thread; an ``ApiError`` becomes its JSON error body, anything else a JSON
-500 that says nothing about the cause (the traceback goes to the log, redacted).
+500 that says nothing about the cause (the traceback goes to the `restsync.api` log).
 """
 
 from __future__ import annotations

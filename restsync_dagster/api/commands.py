@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import click
 
 from .home import dagster_home
-from .keys import KeyStore, KeyStoreError
+from .keys import MAX_EXPIRES_DAYS, KeyStore, KeyStoreError
 
 
 @click.command("api")
@@ -34,7 +34,7 @@ def keys_group() -> None:
 
 @keys_group.command("create")
 @click.argument("name")
-@click.option("--expires", "expires_days", type=click.IntRange(min=1), default=None, help="Days until the key expires (default: never).")
+@click.option("--expires", "expires_days", type=click.IntRange(min=1, max=MAX_EXPIRES_DAYS), default=None, help="Days until the key expires (default: never).")
 @click.option("--admin", is_flag=True, help="Allow managing keys through the API.")
 def create_key(name: str, expires_days: int | None, admin: bool) -> None:
     """Mint a key named NAME and print its value (shown only this once)."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from ..config.common import to_key
 from ..config.issues import Issue
 from .documents import DefinitionStore, Document, iso, jsonable, to_json, to_yaml
-from .keys import KeyRecord, KeyStore, KeyStoreError
+from .keys import MAX_EXPIRES_DAYS, KeyRecord, KeyStore, KeyStoreError
 from .problems import ApiError, invalid, not_found
 from .runtime import CodeLocationUnavailable, Runtime, ScheduleState
 from .validation import Checked, check_document
@@ -98,13 +98,10 @@ def _positive_int(params: Any, name: str, default: int) -> int:
     raw = params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1 or not raw.strip().lstrip("+").isdigit():
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise invalid([Issue("", name, f"expected a whole number >= 1, got {raw[:40]!r}")], status=422)
-    return value
+    return int(text)
 
 
 def _flag(params: Any, name: str) -> bool:
@@ -121,10 +118,11 @@ def _flag(params: Any, name: str) -> bool:
 
 def _check_same_key(key: str, checked: Checked) -> None:
     if checked.key != key:
-        line = None
-        raise invalid(
-            [Issue("", "name", f"the document's key is {checked.key!r} (from its name {checked.pipeline.name!r}) but the path names {key!r}; a replace cannot rename a pipeline", line)]
+        message = (
+            f"the document's key is {checked.key!r} (from its name {checked.pipeline.name!r}) "
+            f"but the path names {key!r}; a replace cannot rename a pipeline"
         )
+        raise invalid([Issue("", "name", message, checked.name_line)])
 
 
 # pipelines
@@ -270,7 +268,7 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: StrictStr
-    expires_days: StrictInt | None = Field(default=None, ge=1)
+    expires_days: StrictInt | None = Field(default=None, ge=1, le=MAX_EXPIRES_DAYS)
     admin: StrictBool = False
 
 
@@ -309,7 +307,7 @@ def create_key(services: Services, body: bytes) -> tuple[int, dict]:
     except KeyStoreError as exc:
         if exc.code == "conflict":
             raise ApiError(409, "conflict", str(exc)) from None
-        raise invalid([Issue("", "name" if "name" in str(exc) else "expires_days", str(exc), None)]) from None
+        raise invalid([Issue("", exc.field, str(exc), None)]) from None
     record = services.keys.verify(value)
     assert record is not None
     return 201, {**record.public(services.clock()), "key": value}

@@ -25,6 +25,7 @@ from .files import FileLock, atomic_write_json
 KEY_PREFIX = "rsk_"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HINT_LEN = 6
+MAX_EXPIRES_DAYS = 36500
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 Status = Literal["active", "expired", "revoked"]
@@ -33,8 +34,9 @@ Status = Literal["active", "expired", "revoked"]
 class KeyStoreError(RestSyncError, ValueError):
     """A key operation that cannot be done (bad name, duplicate, unknown key)."""
 
-    def __init__(self, message: str, *, code: Literal["invalid", "conflict", "not_found"]):
+    def __init__(self, message: str, *, code: Literal["invalid", "conflict", "not_found"], field: str = "name"):
         self.code = code
+        self.field = field
         super().__init__(message)
 
 
@@ -113,8 +115,8 @@ class KeyStore:
                 "invalid key name; expected 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",
                 code="invalid",
             )
-        if expires_days is not None and (isinstance(expires_days, bool) or not isinstance(expires_days, int) or expires_days < 1):
-            raise KeyStoreError("expires_days must be a whole number of days >= 1", code="invalid")
+        if expires_days is not None and (isinstance(expires_days, bool) or not isinstance(expires_days, int) or not 1 <= expires_days <= MAX_EXPIRES_DAYS):
+            raise KeyStoreError(f"expires_days must be a whole number of days from 1 to {MAX_EXPIRES_DAYS}", code="invalid", field="expires_days")
         now = self._clock()
         token = secrets.token_urlsafe(32)
         value = KEY_PREFIX + token

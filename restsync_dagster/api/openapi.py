@@ -11,7 +11,7 @@ from importlib import metadata
 from typing import Any
 
 from ..config.pipeline import Pipeline
-from .keys import NAME
+from .keys import MAX_EXPIRES_DAYS, NAME
 
 BASE = "/api/public/v1"
 ID_PATTERN = r"^[a-z0-9_]+$"
@@ -159,7 +159,7 @@ def _schemas() -> dict[str, Any]:
         "KeyCreate": _obj(
             {
                 "name": {"type": "string", "pattern": NAME.pattern},
-                "expires_days": _nullable({"type": "integer", "minimum": 1}),
+                "expires_days": _nullable({"type": "integer", "minimum": 1, "maximum": MAX_EXPIRES_DAYS}),
                 "admin": {"type": "boolean", "default": False},
             },
             required=["name"],

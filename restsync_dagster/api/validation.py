@@ -49,6 +49,7 @@ class Checked:
     data: dict[str, Any]
     format: Format
     pipeline: Pipeline
+    name_line: int | None = None
 
     @property
     def key(self) -> str:
@@ -106,7 +107,7 @@ def check_document(raw: bytes, content_type: str | None, definitions: Path) -> C
             pipeline = _model(src.data)
         if pipeline is None:  # pragma: no cover - a valid document always loads
             raise invalid([Issue("", "name", "the pipeline did not load", src.line_of(["name"]))])
-        return Checked(text=text, data=src.data, format=fmt, pipeline=pipeline)
+        return Checked(text=text, data=src.data, format=fmt, pipeline=pipeline, name_line=src.line_of(["name"]))
 
 
 def _model(data: Any) -> Pipeline | None:

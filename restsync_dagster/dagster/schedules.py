@@ -42,6 +42,7 @@ def schedule_for_job(
         job=job,
         execution_timezone=tz,
         default_status=_status(pipeline),
+        tags={"restsync/pipeline": pipeline.key},
         description=description or f"Runs {job.name} " + (f"every {minutes} minutes" if minutes else f"on '{cron}'"),
     )
     def _schedule(context: dg.ScheduleEvaluationContext):

@@ -40,7 +40,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
 from deltalake import Schema as DeltaSchema
 from deltalake import write_deltalake
@@ -55,8 +54,8 @@ from .casts import UTC_US
 from .spec import IS_CURRENT, LOADED_AT, PARTITION, VALID_FROM, VALID_TO, is_system
 
 WriteMode = Literal["append", "merge", "overwrite", "history"]
-DEDUPE_BUCKET_BYTES = 16 * 1024 * 1024
-"""In-memory size of the staged rows deduplicated at a time (keyed modes)."""
+DEDUPE_KEYS_PER_PASS = 500_000
+"""Staged rows whose keys are grouped at a time when deduplicating (keyed modes)."""
 HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
 
 
@@ -130,8 +129,8 @@ class DeltaWriter:
         self._table_writer: PartWriter | None = None if self._dedupe else self._parts
         self._schema: pl.Schema = pl.Schema()
         self.rows = 0
-        self._bytes = 0
         self._done = False
+        self._commit_id: str | None = None
 
     def __enter__(self) -> "DeltaWriter":
         return self
@@ -192,7 +191,6 @@ class DeltaWriter:
             frame = frame.with_columns(pl.int_range(self.rows, self.rows + frame.height, dtype=pl.Int64).alias(keyed.SEQ))
         self._parts.write(frame)
         self.rows += frame.height
-        self._bytes += frame.estimated_size()
 
     def _check_keys(self, frame: pl.DataFrame) -> None:
         missing = [k for k in self.primary_key if k not in frame.columns]
@@ -214,7 +212,7 @@ class DeltaWriter:
         """Commit the sync (or nothing, see the module doc). ``cursor_after`` goes into the commit."""
         if self._done:
             raise LakeError(f"table {self.name!r}: the writer is already committed or aborted")
-        commit_id = uuid.uuid4().hex
+        commit_id = self._commit_id = uuid.uuid4().hex
         custom = {state.RUN_ID: self.run_id, state.COMMIT_ID: commit_id, state.MODE: self.mode, state.ROWS: self.rows}
         if cursor_after is not None:
             custom[state.CURSOR] = cursor_after
@@ -245,6 +243,9 @@ class DeltaWriter:
     def abort(self) -> None:
         """Delete every file this writer wrote; the table is untouched."""
         self._done = True
+        if self._commit_id is not None and state.find_commit(self.table_uri, self.storage_options, self._commit_id) is not None:
+            self._cleanup_tmp()  # interrupted after the commit landed: its files belong to the table now
+            return
         self._parts.abort()
         if self._table_writer is not None and self._table_writer is not self._parts:
             self._table_writer.abort()
@@ -260,9 +261,10 @@ class DeltaWriter:
         staged = self._parts.close()
         assert self._tmp is not None
         files = keyed.local_files(self._tmp, [a.path for a in staged])
-        buckets = max(1, math.ceil(self._bytes / DEDUPE_BUCKET_BYTES))
+        deduped = [f"{self._tmp}/deduped.parquet"]
         staged_schema = pl.Schema({**self._schema, keyed.SEQ: pl.Int64()})
-        deduped, rows = keyed.dedupe(files, self.primary_key, staged_schema, self._tmp, buckets=buckets) if files else ([], 0)
+        passes = max(1, math.ceil(self.rows / DEDUPE_KEYS_PER_PASS))
+        rows = keyed.dedupe(files, self.primary_key, staged_schema, deduped[0], rows=self.rows, passes=passes) if files else 0
         for path in files:
             os.remove(path)
         if self._table is not None and self.mode in ("merge", "history"):
@@ -270,9 +272,8 @@ class DeltaWriter:
                 return self._no_commit()
             return self._merge(deduped, rows, properties)
         self._table_writer = self._table_parts()
-        for path in deduped:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=keyed.READ_BATCH_ROWS):
-                self._table_writer.write(pl.from_arrow(batch))  # type: ignore[arg-type]
+        for batch in keyed.iter_parquet(deduped if rows else []):
+            self._table_writer.write(pl.from_arrow(batch))  # type: ignore[arg-type]
         return self._commit_files(self._table_writer.close(), rows, properties)
 
     def _no_commit(self) -> WriteResult:
@@ -349,7 +350,7 @@ class DeltaWriter:
         columns: dict[str, Any] = {name: ds.field(name) for name in file_schema.names}
         if self.partition_key is not None:
             columns[PARTITION] = pc.scalar(self.partition_key)
-        scanner = dataset.scanner(columns=columns, batch_size=keyed.READ_BATCH_ROWS)
+        scanner = dataset.scanner(columns=columns, batch_size=keyed.READ_BATCH_ROWS, batch_readahead=1, fragment_readahead=1)
         write_deltalake(
             self._table if self._table is not None else self.table_uri,
             scanner.to_reader(),

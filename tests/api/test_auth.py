@@ -136,3 +136,11 @@ def test_keys_command_line(tmp_path, monkeypatch):
     assert runner.invoke(keys_group, ["revoke", "ops"]).exit_code == 0
     assert store.verify(value) is None
     assert runner.invoke(keys_group, ["revoke", "ops"]).exit_code == 1
+
+
+def test_dagster_home_defaults_to_dot_dagster_home_created_on_demand(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    created = CliRunner().invoke(keys_group, ["create", "first", "--admin"])
+    assert created.exit_code == 0, created.output
+    assert (tmp_path / ".dagster_home" / "restsync" / "keys.json").is_file()

@@ -193,6 +193,7 @@ def test_concurrent_writers_never_corrupt_a_document(api: Api):
     assert len(list((api.definitions / "pipelines").glob("racer*"))) == 1
 
 
+@pytest.mark.filterwarnings("ignore:Error loading repository location:UserWarning")
 def test_start_answers_503_when_the_code_location_does_not_load(api: Api):
     (api.workspace.parent / "code" / "restsync_api_test_defs.py").write_text("raise RuntimeError('broken on purpose')\n")
     response = api.request("POST", "/pipelines/demo_shop/start")

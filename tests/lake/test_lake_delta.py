@@ -299,3 +299,25 @@ def test_object_store_code_path(uri, monkeypatch):
     run(file_uri, [[{"id": 1}, {"id": 2}]], make_table(append_only=True))
     run(file_uri, [[{"id": 3}]], make_table(append_only=True))
     assert [r["id"] for r in read_rows(uri)] == [1, 2, 3]
+
+
+def test_partition_overwrite_deduplicates_by_key(uri):
+    table = make_table(primary_key=["id"], partitions={"type": "daily", "start": "2026-01-01"})
+    run(uri, [[{"id": 1, "v": "a"}, {"id": 2, "v": "b"}], [{"id": 1, "v": "a-last"}]], table, partition_key="2026-01-01")
+    run(uri, [[{"id": 1, "v": "other day"}]], table, partition_key="2026-01-02")
+    rows = read_rows(uri, sort=["_restsync_partition", "id"])
+    assert [(r["_restsync_partition"], r["id"], r["v"]) for r in rows] == [
+        ("2026-01-01", 1, "a-last"), ("2026-01-01", 2, "b"), ("2026-01-02", 1, "other day"),
+    ]
+
+
+def test_append_into_a_partition_with_a_new_column(uri):
+    with DeltaWriter(uri, mode="append", run_id="r", partition_key="p1") as writer:
+        writer.write(pl.DataFrame({"id": [1]}))
+        writer.commit()
+    with DeltaWriter(uri, mode="append", run_id="r", partition_key="p2") as writer:
+        writer.write(pl.DataFrame({"id": [2], "extra": ["x"]}))
+        result = writer.commit()
+    assert (result.version, result.added_columns) == (1, ["extra"])
+    assert [(r["id"], r["extra"], r["_restsync_partition"]) for r in read_rows(uri)] == [(1, None, "p1"), (2, "x", "p2")]
+    assert data_files(uri) == referenced_files(uri)
