@@ -291,3 +291,47 @@ def _requests(project, pipeline, table, renderer, context, root, storage_options
     for row in read_table_keys(parent_uri, columns, storage_options):
         values = {alias: row[column] for column, alias in table.parent.fields.items()}
         yield renderer.render_model(table, {**context, "parent": values}, where=where), {"parent": values}
+
+
+def run_table_delivery(
+    project: Project, pipeline: Pipeline, table: Table, *, run_id: str, secrets: Secrets = GLOBAL
+) -> Any:
+    """Push a table's new and changed rows to the pipeline's REST destination (SPEC §7).
+
+    Rows come from the staged Delta table of a REST → REST pipeline, or from the existing table
+    ``<source path>/<table name>`` of a Delta source. Raises ``DeliveryError`` (carrying ``.result``)
+    when records were rejected or left pending.
+    """
+    from .delivery import deliver_table
+    from .lake import iter_table_batches
+
+    renderer = Renderer(secrets)
+    staging_root, staging_options = lake_location(project, pipeline, renderer)
+    source = project.connection(pipeline.source.connection.id)
+    if isinstance(source, DeltaConnection):
+        root = renderer.render_str(source.path, where=f"connection {source.id} path")
+        uri = f"{root.rstrip('/')}/{table.name.strip('/')}"
+        options = renderer.render(source.storage_options, where=f"connection {source.id} storage_options")
+    else:
+        uri, options = table_uri(staging_root, pipeline.key, table.key), staging_options
+    destination = project.connection(pipeline.destination.connection.id)
+    request = pipeline.request_for(table)
+    connection = renderer.render_model(destination, {}, where=f"connection {destination.id}")
+    request = renderer.render_model(request, {}, where=f"pipeline {pipeline.name!r} table {table.name!r} request")
+    column_types = {f.name: f.type for f in table.schema_ or []}
+    log.info(f"delivering {uri} to {destination.id} ({request.method} {request.url or request.path})")
+    return deliver_table(
+        iter_table_batches(uri, options),
+        client=get_client(connection, secrets=secrets),
+        request=request,
+        key_columns=list(request.key or table.primary_key or []),
+        staging_root=staging_root,
+        storage_options=staging_options,
+        pipeline_key=pipeline.key,
+        table_key=table.key,
+        table_name=table.name,
+        run_id=run_id,
+        secrets=secrets,
+        column_types=column_types or None,
+        max_workers=(connection.rate_limit.max_concurrency if connection.rate_limit else None),
+    )

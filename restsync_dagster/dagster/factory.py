@@ -12,6 +12,7 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .delivery import delivery_asset
 from .maintenance import maintenance_defs
 from .partitions import partitions_def, signature
 from .resources import build_resource, resource_key
@@ -53,6 +54,10 @@ def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, lis
         assets.append(asset)
         groups[sig].append(asset)
 
+    destination = project.connection(pipeline.destination.connection.id)
+    deliveries = [delivery_asset(project, pipeline, t) for t in pipeline.tables] if isinstance(destination, RestConnection) else []
+    paired = pipeline.sync.destination_frequency is not None
+    with_sync = bool(deliveries) and not paired and None in groups
     jobs, schedules = [], []
     kinds_count = defaultdict(int)
     for sig, members in groups.items():
@@ -62,9 +67,10 @@ def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, lis
             kinds_count[sig[0]] += 1
             suffix = sig[0] if kinds_count[sig[0]] == 1 else f"{sig[0]}_{kinds_count[sig[0]]}"
             name = f"{pipeline.key}_sync_{suffix}"
+        selected = members + (deliveries if with_sync and sig is None else [])
         job = dg.define_asset_job(
             name=name,
-            selection=dg.AssetSelection.assets(*members),
+            selection=dg.AssetSelection.assets(*selected),
             tags={"restsync/pipeline": pipeline.key},
             description=f"Syncs the tables of pipeline {pipeline.name!r}",
         )
@@ -78,7 +84,11 @@ def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, lis
                 partitions_def=parts.get(sig) if sig else None,
             )
         )
-    destination = project.connection(pipeline.destination.connection.id)
+    if deliveries and not with_sync:
+        job, schedule = deliver_job(pipeline, deliveries, paired)
+        jobs.append(job)
+        schedules.append(schedule)
+    assets += deliveries
     if isinstance(destination, DeltaConnection) and pipeline.sync.destination_frequency is not None:
         extra_jobs, extra_schedules = maintenance_defs(project, pipeline)
         jobs += extra_jobs
@@ -87,10 +97,24 @@ def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, lis
     return assets, jobs, schedules, sensors
 
 
+def deliver_job(pipeline: Pipeline, deliveries: list, paired: bool):
+    job = dg.define_asset_job(
+        name=f"{pipeline.key}_deliver",
+        selection=dg.AssetSelection.assets(*deliveries),
+        tags={"restsync/pipeline": pipeline.key},
+        description=f"Pushes the new and changed rows of pipeline {pipeline.name!r} to its REST destination",
+    )
+    minutes = pipeline.sync.destination_frequency if paired else pipeline.sync.frequency
+    return job, schedule_for_job(pipeline, job, minutes=minutes, name=f"{pipeline.key}_deliver_schedule")
+
+
 def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
-    """A Delta source: its tables exist already, so they are specs Dagster shows but does not sync."""
-    assets = [get_asset_spec(project, pipeline, table) for table in pipeline.tables]
-    return assets, [], [], []
+    """A Delta source: its tables exist already; Dagster shows them and delivers their rows."""
+    specs = [get_asset_spec(project, pipeline, table) for table in pipeline.tables]
+    deliveries = [delivery_asset(project, pipeline, t) for t in pipeline.tables]
+    job, schedule = deliver_job(pipeline, deliveries, pipeline.sync.destination_frequency is not None)
+    sensors = hook_sensors(project, pipeline, [job]) if pipeline.hooks else []
+    return specs + deliveries, [job], [schedule], sensors
 
 
 def build_definitions(directory: str | os.PathLike | None = None, *, project: Project | None = None) -> dg.Definitions:

@@ -67,7 +67,7 @@ def _summary(pipeline: Pipeline, results: list[dg.ExecuteInProcessResult], elaps
             meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
             table.add_row(
                 "/".join(mat.asset_key.path[1:]),
-                f"{meta.get('restsync/rows_synced', 0):,}",
+                f"{meta.get('restsync/rows_synced', meta.get('restsync/delivered', 0)):,}",
                 f"{meta.get('dagster/row_count', 0):,}",
                 str(meta.get("restsync/pages", "")),
                 str(meta.get("restsync/requests", "")),

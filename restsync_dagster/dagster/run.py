@@ -10,7 +10,8 @@ import dagster as dg
 from ..config import Project
 from ..config.pipeline import Pipeline, Table
 from .factory import build_definitions
-from .translator import asset_key
+from .translator import asset_key, delivery_key
+from ..config.connection import DeltaConnection, RestConnection
 
 
 def dagster_home() -> Path:
@@ -73,8 +74,13 @@ def materialize_pipeline(
     dagster_instance = dagster_instance or instance()
     apply_pool_limits(project, dagster_instance)
     results = []
+    source = project.connection(pipeline.source.connection.id)
+    rest_destination = isinstance(project.connection(pipeline.destination.connection.id), RestConnection)
     for sig, members in sorted(groups.items(), key=lambda kv: kv[0] is not None):
-        selection = dg.AssetSelection.assets(*[asset_key(pipeline, t) for t in members])
+        keys = [] if isinstance(source, DeltaConnection) else [asset_key(pipeline, t) for t in members]
+        if rest_destination and sig is None:
+            keys += [delivery_key(pipeline, t) for t in members]
+        selection = dg.AssetSelection.assets(*keys)
         key = None
         if sig is not None:
             partitions_def = repo.assets_defs_by_key[asset_key(pipeline, members[0])].partitions_def
