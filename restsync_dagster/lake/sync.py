@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from ..errors import LakeError, SchemaError
@@ -234,8 +235,18 @@ def iter_table_batches(
     if missing:
         data = [n for n in names if not is_system(n) and n != PARTITION]
         raise LakeError(f"the Delta table at {table_uri} has no column {missing[0]!r}; columns are {', '.join(data)}")
-    row_filter = ds.field(IS_CURRENT) == True if current_only and IS_CURRENT in names else None  # noqa: E712
-    yield from dataset.to_batches(columns=columns, filter=row_filter, batch_size=batch_size)
+    if not (current_only and IS_CURRENT in names):
+        yield from dataset.to_batches(columns=columns, batch_size=batch_size)
+        return
+    # Filter after reading: delta-rs writes no min/max statistics for booleans, and a dataset
+    # filter on ``_restsync_is_current`` then prunes every file (it returned no rows at all).
+    wanted = list(columns) + [IS_CURRENT] if columns is not None else None
+    for batch in dataset.to_batches(columns=wanted, batch_size=batch_size):
+        kept = batch.filter(pc.equal(batch.column(IS_CURRENT), True))
+        if columns is not None and IS_CURRENT not in columns:
+            kept = kept.select(list(columns))
+        if kept.num_rows:
+            yield kept
 
 
 def read_table_keys(table_uri: str, columns: list[str], storage_options: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:

@@ -145,3 +145,11 @@ def test_asset_specs_follow_the_spec(demo, tmp_path):
     assert node.backfill_policy == dg.BackfillPolicy.single_run()
     assert node.specs_by_key[dg.AssetKey(["shop", "events"])].owners == ["team@example.com"]
     assert {op.pool for op in [node.op]} == {"restsync/demo"}
+
+
+def test_child_of_a_history_mode_parent_reads_current_parent_rows(demo_reset, tmp_path):
+    project = make_project(tmp_path, demo_reset.base_url, [dict(ORDERS, path="/keyset/orders", max_records=20), ORDER_ITEMS],
+                           transformations=[{"type": "history_mode", "table": "orders"}])
+    result = _materialize(project)
+    assert result.success, result.get_run_failure_event()
+    assert _metadata(result, "order_items")["restsync/requests"] == 20
