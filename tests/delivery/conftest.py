@@ -124,24 +124,5 @@ def httpbin(_httpbin: tuple[str, EchoRecorder]) -> tuple[str, EchoRecorder]:
 
 
 @pytest.fixture
-def secrets() -> Secrets:
-    return Secrets()
-
-
-@pytest.fixture
-def make_client(secrets: Secrets) -> Iterator[Any]:
-    clients: list[RestClient] = []
-
-    def make(base_url: str, **fields: Any) -> RestClient:
-        client = RestClient(connection(base_url, **fields), secrets=secrets)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
 def lake(tmp_path: Path) -> Lake:
     return Lake(tmp_path)

@@ -30,20 +30,3 @@ def httpbin_url() -> Iterator[str]:
         thread.join(5)
 
 
-@pytest.fixture
-def secrets() -> Secrets:
-    return Secrets()
-
-
-@pytest.fixture
-def make_client(secrets: Secrets) -> Iterator[Any]:
-    clients: list[RestClient] = []
-
-    def make(base_url: str, **fields: Any) -> RestClient:
-        client = RestClient(connection(base_url, **fields), secrets=secrets)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()

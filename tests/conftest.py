@@ -1,0 +1,31 @@
+"""Fixtures shared by the engine suites: a secrets registry and REST clients closed after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from restsync_dagster.http import RestClient
+from restsync_dagster.secrets import Secrets
+from tests.http.helpers import connection
+
+
+@pytest.fixture
+def secrets() -> Secrets:
+    return Secrets()
+
+
+@pytest.fixture
+def make_client(secrets: Secrets) -> Iterator[Any]:
+    clients: list[RestClient] = []
+
+    def make(base_url: str, **fields: Any) -> RestClient:
+        client = RestClient(connection(base_url, **fields), secrets=secrets)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
