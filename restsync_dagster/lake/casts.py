@@ -51,6 +51,7 @@ _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 _BOOLS = {**{v: True for v in _TRUE}, **{v: False for v in _FALSE}}
 
+_TS_FAST = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _TS_FORMATS_TZ = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z")
 _TS_FORMATS_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 
@@ -135,9 +136,24 @@ def to_timestamp(raw: pl.Series) -> pl.Series:
     """ISO 8601 text (with or without offset or ``Z``; naive means UTC) or epoch s/ms → UTC µs."""
     if raw.dtype in (pl.Int64, pl.Float64):
         return _epoch(raw)
-    text = raw.str.strip_chars()
+    # Fast path: the common ``YYYY-MM-DDTHH:MM:SS[.f](Z|±HH:MM)`` in one vectorized parse; only the
+    # rows it leaves null go through the slower epoch and regex fallbacks.
+    try:
+        out = raw.str.to_datetime(_TS_FAST, time_unit="us", strict=False, exact=True)
+        out = out.dt.convert_time_zone("UTC") if out.dtype == UTC_US or getattr(out.dtype, "time_zone", None) else None
+    except pl.exceptions.PolarsError:
+        out = None
+    if out is None:
+        out = pl.Series(raw.name, [None] * len(raw), dtype=UTC_US)
+        text = raw.str.strip_chars()
+    else:
+        missing = out.is_null() & raw.is_not_null()
+        if not missing.any():
+            return out
+        text = pl.select(pl.when(missing).then(raw.str.strip_chars())).to_series()
     numeric = text.str.contains(r"^-?\d+(\.\d+)?$")
-    out = _epoch(pl.select(pl.when(numeric).then(text.cast(pl.Float64, strict=False))).to_series())
+    if numeric.any():
+        out = out.fill_null(_epoch(pl.select(pl.when(numeric).then(text.cast(pl.Float64, strict=False))).to_series()))
     iso = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ t]", "${1}T").str.replace(r"[zZ]$", "+00:00")
     for fmt in (*_TS_FORMATS_TZ, *_TS_FORMATS_NAIVE):
         missing = out.is_null() & text.is_not_null()

@@ -7,6 +7,11 @@ row group whatever the size of the sync. ``close`` returns the Delta ``AddAction
 null counts and min/max for integer, date and short string columns); nothing is visible in the table
 until they are committed, and ``abort`` deletes what was written.
 
+The Parquet encoding of a row group (``write_table``, which releases the GIL) runs on one background
+thread per writer with at most one row group in flight, so typing the next pages overlaps it. An
+error in that thread is raised by the next ``write``, ``close`` or flush, and ``abort`` waits for it
+before deleting the files.
+
 Local tables are written with pyarrow's local filesystem; object stores go through deltalake's own
 ``DeltaStorageHandler`` with the table's ``storage_options``.
 """
@@ -18,6 +23,7 @@ import os
 import re
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -171,6 +177,8 @@ class PartWriter:
         self._file: str | None = None
         self._file_rows = 0
         self._stats = _Stats()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
 
     def write(self, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -187,13 +195,21 @@ class PartWriter:
 
     def close(self) -> list[AddAction]:
         """Flush and close; the add actions of every file written."""
-        self._flush()
-        self._close_file()
+        try:
+            self._flush()
+            self._close_file()
+        finally:
+            self._shutdown()
         return list(self.adds)
 
     def abort(self) -> None:
         """Drop everything written; the files were never committed, so nobody can see them."""
         self._buffer.clear()
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 - the write failed; its file is deleted below anyway
+            pass
+        self._shutdown()
         try:
             if self._writer is not None:
                 self._writer.close()
@@ -214,17 +230,33 @@ class PartWriter:
         self._buffer.clear()
         self._buffered_rows = self._buffered_bytes = 0
         table = frame.to_arrow()
+        self._wait()
+        if self._writer is not None and self._sink.tell() >= self.bytes_per_file:
+            self._close_file()  # the previous row group filled the file
         if self._writer is None:
             self._open_file(table.schema)
         assert self._writer is not None
-        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="restsync-parquet")
+        self._pending = self._pool.submit(self._writer.write_table, table, row_group_size=max(table.num_rows, 1))
         del table
-        release_memory()
         self._stats.update(frame)
         self._file_rows += frame.height
         self.rows += frame.height
-        if self._file_rows >= self.rows_per_file or self._sink.tell() >= self.bytes_per_file:
+        if self._file_rows >= self.rows_per_file:
             self._close_file()
+
+    def _wait(self) -> None:
+        """Wait for the row group being written in the background; raises its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+            release_memory()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _open_file(self, schema: pa.Schema) -> None:
         rel = f"{self.subdir}part-{len(self.files):05d}-{uuid.uuid4()}-c000.snappy.parquet"
@@ -235,6 +267,7 @@ class PartWriter:
         self.schemas.append(schema)
 
     def _close_file(self) -> None:
+        self._wait()
         if self._writer is None:
             return
         self._writer.close()

@@ -53,6 +53,7 @@ class Typer:
         """Columns (dotted for struct fields) that appeared after the first page of this sync."""
         self._known_keys: set[str] = {c.path[0] for c in self.cols}
         self._raw_choice: dict[str, int] = {}
+        self._system: tuple[pl.Series, pl.Series] | None = None
 
     @classmethod
     def for_table(cls, table: Any, *, run_id: str, loaded_at: datetime | None = None) -> "Typer":
@@ -90,15 +91,21 @@ class Typer:
             if not col.ready:
                 continue
             series.append(self._build(col, values, col.name).alias(col.name))
-        df = pl.DataFrame(series, schema={s.name: s.dtype for s in series}) if series else pl.DataFrame()
-        df = df.with_columns(
-            pl.lit(self.loaded_at, dtype=UTC_US).alias(LOADED_AT), pl.lit(self.run_id, dtype=pl.String).alias(RUN_ID)
-        ) if series else pl.DataFrame(
-            {LOADED_AT: pl.Series([self.loaded_at] * len(records), dtype=UTC_US), RUN_ID: pl.Series([self.run_id] * len(records), dtype=pl.String)}
-        )
+        df = pl.DataFrame([*series, *self._system_columns(len(records))])
         self.rows += len(records)
         self.pages += 1
         return df
+
+    def _system_columns(self, n: int) -> list[pl.Series]:
+        """``_restsync_loaded_at`` and ``_restsync_run_id`` for ``n`` rows, built once per sync and sliced."""
+        if self._system is None or len(self._system[0]) < n:
+            size = max(n, 1024, 2 * len(self._system[0]) if self._system is not None else 0)
+            self._system = (
+                pl.Series(LOADED_AT, [self.loaded_at], dtype=UTC_US).extend_constant(self.loaded_at, size - 1),
+                pl.Series(RUN_ID, [self.run_id], dtype=pl.String).extend_constant(self.run_id, size - 1),
+            )
+        loaded, run = self._system
+        return [loaded.slice(0, n), run.slice(0, n)]
 
     def _discover(self, records: list[dict]) -> None:
         new = set().union(*records) - self._known_keys

@@ -76,6 +76,7 @@ def test_reverse_etl_from_a_delta_source(demo_reset, tmp_path):
             "definition_version": 1, "name": "r", "source": {"connection": {"id": "lake"}},
             "destination": {"connection": {"id": "out"}, "request": {
                 "path": "/receiver/contacts", "request_mode": "batch", "batch_size": 2, "nested_attribute": "records"}},
+            "staging": {"connection": {"id": "lake"}},
             "sync": {"frequency": 60}, "tables": [{"name": "crm/people", "primary_key": ["id"]}],
         },
     }
