@@ -199,7 +199,6 @@ def run_table_sync(
     partition: Window | None = None,
     log: Any = log,
     secrets: Secrets = GLOBAL,
-    on_page: Callable[[int, int], None] | None = None,
 ) -> TableSyncResult:
     started = time.monotonic()
     prep = prepare(project, pipeline, table, partition=partition, secrets=secrets)
@@ -208,8 +207,6 @@ def run_table_sync(
 
     def pages() -> Iterator[list[dict]]:
         for page, records in iter_records(prep, table, stats):
-            if on_page is not None:
-                on_page(page.number, len(records))
             if progress_hook is not None:
                 progress_hook(table.key, page.number, len(records))
             yield records

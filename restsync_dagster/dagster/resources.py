@@ -35,10 +35,6 @@ class RestConnectionResource(dg.ConfigurableResource):
     client_secret: str | None = Field(default=None, description="OAuth2 client secret (env var or template).")
     pool: str = Field(description="Dagster concurrency pool shared by every table of this connection.")
 
-    def secret_overrides(self) -> dict[str, str]:
-        """Values Dagster resolved from ``EnvVar`` fields, to be used instead of the templates."""
-        return {name: getattr(self, name) for name in SECRET_FIELDS if getattr(self, name) is not None}
-
 
 class DeltaConnectionResource(dg.ConfigurableResource):
     """A Delta Lake root of the definitions folder."""

@@ -87,18 +87,23 @@ def reader(paths: list[str]) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(schema, iter_parquet(paths))
 
 
+def _merger(table: DeltaTable, source: list[str], predicate: str, properties: CommitProperties):
+    """A streamed merge of the staged part files ``s`` into the table ``t``, evolving its schema."""
+    return table.merge(
+        reader(source),
+        predicate=predicate,
+        source_alias="s",
+        target_alias="t",
+        merge_schema=True,
+        streamed_exec=True,
+        commit_properties=properties,
+    )
+
+
 def upsert(table: DeltaTable, source: list[str], key: list[str], properties: CommitProperties) -> dict[str, Any]:
     predicate = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
     return (
-        table.merge(
-            reader(source),
-            predicate=predicate,
-            source_alias="s",
-            target_alias="t",
-            merge_schema=True,
-            streamed_exec=True,
-            commit_properties=properties,
-        )
+        _merger(table, source, predicate, properties)
         .when_matched_update_all()
         .when_not_matched_insert_all()
         .execute()
@@ -162,15 +167,7 @@ def history_merge(
     predicate = " AND ".join(f"t.{quote(k)} = s.{quote(_merge_key(i))}" for i, k in enumerate(key))
     predicate += f" AND t.{quote(IS_CURRENT)} = true"
     return (
-        table.merge(
-            reader(source),
-            predicate=predicate,
-            source_alias="s",
-            target_alias="t",
-            merge_schema=True,
-            streamed_exec=True,
-            commit_properties=properties,
-        )
+        _merger(table, source, predicate, properties)
         .when_matched_update(
             updates={quote(VALID_TO): f"s.{quote(LOADED_AT)}", quote(IS_CURRENT): "false"},
             predicate=f"s.{quote(CHANGED)} = true",
