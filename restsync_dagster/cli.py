@@ -78,16 +78,21 @@ def validate(directory: str | None) -> None:
 @click.option("--table", "tables", multiple=True, help="Only this table (name or key); repeatable.")
 @click.option("--partition", default=None, help="Partition key for partitioned tables (default: the latest).")
 @click.option("--dir", "directory", default=None, help="Definitions folder.")
-def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, directory: str | None) -> None:
-    """Materialize PIPELINE's tables through Dagster (runs are recorded in $DAGSTER_HOME)."""
-    from .dagster.progress import run_sync
+@click.option("--debug", is_flag=True, help="Show Dagster's log and the stack trace of a failure.")
+def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, directory: str | None, debug: bool) -> None:
+    """Materialize PIPELINE's tables through Dagster (runs are recorded in $DAGSTER_HOME).
+
+    Exit codes: 0 done, 1 invalid definitions, 2 usage, 3 HTTP, 4 auth, 5 schema, 6 Delta, 7 delivery,
+    10 unexpected (see the README).
+    """
+    from .dagster.cli_runner import run_sync
 
     project = _load(directory)
     try:
         chosen = project.pipeline(pipeline)
     except KeyError as exc:
         raise click.UsageError(str(exc.args[0])) from None
-    sys.exit(run_sync(project, chosen, list(tables), partition))
+    sys.exit(run_sync(project, chosen, list(tables), partition, debug=debug))
 
 
 @main.command()
