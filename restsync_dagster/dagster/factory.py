@@ -12,6 +12,7 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .broken import broken_defs
 from .delivery import delivery_asset
 from .maintenance import maintenance_defs
 from .partitions import partitions_def, signature
@@ -118,8 +119,11 @@ def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, 
 
 
 def build_definitions(directory: str | os.PathLike | None = None, *, project: Project | None = None) -> dg.Definitions:
-    project = project or load_project(directory)
-    assets, jobs, schedules, sensors = [], [], [], []
+    """Every valid pipeline; a broken document leaves out only its own pipeline and shows up as a
+    failing ``restsync_invalid_*`` sensor and in the definitions' metadata (see ``broken.py``)."""
+    project = project or load_project(directory, strict=False)
+    sensors, metadata = broken_defs(project)
+    assets, jobs, schedules = [], [], []
     for pipeline in project.pipelines.values():
         a, j, s, n = pipeline_defs(project, pipeline)
         assets += a
@@ -136,7 +140,7 @@ def build_definitions(directory: str | os.PathLike | None = None, *, project: Pr
             )
         )
     resources = {resource_key(c.id): build_resource(c) for c in project.connections.values()}
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources)
+    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None)
 
 
 __all__ = ["build_definitions", "DeltaConnection", "RestConnection"]
