@@ -79,6 +79,17 @@ prefix nothing is checked. Failures are 401 with ``{"error": ...}``; an unknown 
   ``scope`` and ``audience`` → ``{"access_token": "...", "token_type": "bearer", "expires_in":
   3600}`` (``?ttl=`` knob). Wrong client → 401 ``{"error": "invalid_client"}``; another grant type
   → 400 ``unsupported_grant_type``. ``/auth/oauth2/…`` needs ``Authorization: Bearer <issued>``.
+- ``oauth2`` with a user's refresh token (SaaS style): the same ``POST /oauth/token`` with
+  ``grant_type=refresh_token&refresh_token=<t>`` and the client in the body or as HTTP Basic. The
+  first valid refresh token is ``demo-oauth-refresh``; every refresh **rotates** it: the answer
+  carries a new ``refresh_token`` and the one just used is invalid from then on (``?rotate=0``
+  keeps it). A spent or unknown refresh token → 400 ``invalid_grant``.
+- ``oauth2`` with a service account (Google style, RFC 7523): ``grant_type=urn:ietf:params:oauth:
+  grant-type:jwt-bearer&assertion=<JWT>``, RS256, ``aud`` = the token URL, lifetime at most one
+  hour, verified with the public key registered for its ``iss`` by ``POST /_admin/jwt_keys``
+  ``{"issuer": ..., "public_key": "<PEM>"}``; a bad signature, audience or issuer → 400
+  ``invalid_grant``. Stats count ``refresh_grants``, ``rotations``, ``jwt_grants`` and show
+  ``last_client_auth`` and ``last_jwt_claims``.
 - ``cookie``: ``POST /login`` with JSON or form ``{"username": "demo", "password": "demo-pass"}``
   (or ``GET /login?username=demo&password=demo-pass``) → 200 ``{"ok": true}`` and
   ``Set-Cookie: demo_session=<random>; HttpOnly; Path=/``. Sessions last ``?ttl=`` seconds
