@@ -136,7 +136,7 @@ def prepare(
 ) -> Prepared:
     renderer = Renderer(secrets)
     root, storage_options = lake_location(project, pipeline, renderer)
-    uri = table_uri(root, pipeline.key, table.key)
+    uri = table_uri(root, pipeline.key, table.key, table.location)
     source = project.connection(pipeline.source.connection.id)
     if not isinstance(source, RestConnection):
         raise RestSyncError(f"pipeline {pipeline.name!r}: table {table.name!r} reads a Delta source; it is delivered, not synced")
@@ -283,7 +283,7 @@ def _requests(project, pipeline, table, renderer, context, root, storage_options
         yield renderer.render_model(table, context, where=where), {}
         return
     parent = pipeline.table(table.parent.table)
-    parent_uri = table_uri(root, pipeline.key, parent.key)
+    parent_uri = table_uri(root, pipeline.key, parent.key, parent.location)
     columns = list(table.parent.fields)
     for row in read_table_keys(parent_uri, columns, storage_options):
         values = {alias: row[column] for column, alias in table.parent.fields.items()}
@@ -310,7 +310,7 @@ def run_table_delivery(
         uri = f"{root.rstrip('/')}/{table.name.strip('/')}"
         options = renderer.render(source.storage_options, where=f"connection {source.id} storage_options")
     else:
-        uri, options = table_uri(staging_root, pipeline.key, table.key), staging_options
+        uri, options = table_uri(staging_root, pipeline.key, table.key, table.location), staging_options
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
     connection = renderer.render_model(destination, {}, where=f"connection {destination.id}")

@@ -151,6 +151,10 @@ class Table(Model):
     parent: Parent | None = None
     max_pages: PositiveInt | None = None
     max_records: PositiveInt | None = None
+    location: str | None = None
+    """Where the table's Delta table lives instead of `<pipeline key>/<table key>` under the destination
+    connection's path: a relative path under it (`.` is the path itself) or an absolute URI.
+    Example: `crm/customers`"""
     request: DestinationRequest | None = None
     """REST destinations: overrides the pipeline's ``destination.request`` for this table."""
     owners: list[str] = Field(default_factory=list)
@@ -169,6 +173,8 @@ class Table(Model):
             raise ValueError("a table is either partitioned or incremental, not both")
         if self.body is not None and self.method == "GET":
             raise ValueError("'body' needs method POST")
+        if self.location is not None and not self.location.strip():
+            raise ValueError("'location' must not be empty; leave it out for <pipeline key>/<table key>")
         return self
 
     @property

@@ -61,9 +61,16 @@ class SyncResult:
     partition_key: str | None = None
 
 
-def table_uri(root: str, pipeline_key: str, table_key: str) -> str:
-    """SPEC §3.3: ``<delta connection path>/<pipeline key>/<table key>``."""
-    return f"{root.rstrip('/')}/{pipeline_key}/{table_key}"
+def table_uri(root: str, pipeline_key: str, table_key: str, location: str | None = None) -> str:
+    """``<delta connection path>/<pipeline key>/<table key>``, or the table's own ``location``: a path
+    under the connection's (``.`` is the connection's path itself) or an absolute URI."""
+    base = root.rstrip("/") or root
+    if location is None:
+        return f"{base}/{pipeline_key}/{table_key}"
+    if "://" in location or location.startswith("/"):
+        return location.rstrip("/") or location
+    rel = location.strip("/")
+    return base if rel in ("", ".") else f"{base}/{rel}"
 
 
 def write_mode(table: Any, *, history_mode: bool, partition_key: str | None) -> WriteMode:
