@@ -41,7 +41,7 @@ def describe_cadence(pipeline: Pipeline) -> str:
         cadence = f"every {sync.frequency} min"
     else:
         cadence = f"extract every {sync.source_frequency} min, deliver every {sync.destination_frequency} min"
-    return cadence + ("" if sync.enabled else " (schedule off)")
+    return cadence + ("; schedules on" if sync.enabled else "; schedules off")
 
 
 def summary_line(project: Project, pipeline: Pipeline) -> str:
