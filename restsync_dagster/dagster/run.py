@@ -9,6 +9,7 @@ import dagster as dg
 
 from ..config import Project
 from ..config.pipeline import Pipeline, Table
+from ..engine import OnPage
 from .factory import build_definitions
 from .translator import asset_key, delivery_key
 from ..config.connection import DeltaConnection, RestConnection
@@ -63,9 +64,10 @@ def materialize_pipeline(
     partition: str | None = None,
     dagster_instance: dg.DagsterInstance | None = None,
     quiet: bool = True,
+    on_page: OnPage | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """One in-process run for the unpartitioned tables, one per partitions definition for the others."""
-    defs = build_definitions(project=project)
+    defs = build_definitions(project=project, on_page=on_page)
     repo = defs.get_repository_def()
     assets = list(repo.assets_defs_by_key.values())
     groups: dict[object, list[Table]] = {}
