@@ -21,6 +21,7 @@ from .config.connection import DeltaConnection, RestConnection
 from .config.pipeline import Pipeline, Table, parse_instant
 from .config.templating import Renderer
 from .errors import RestSyncError
+from .home import restsync_home
 from .config.columns import output_columns
 from .http import RequestStats, RestClient, iter_pages
 from .lake import read_cursor, read_table_keys, sync_table, table_uri
@@ -95,7 +96,7 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> t
     elif pipeline.staging is not None:
         delta = project.connection(pipeline.staging.connection.id)
     else:
-        return ".restsync/staging", {}
+        return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
     root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
     options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
     return root, options
