@@ -1,14 +1,16 @@
 """One table sync, end to end, without Dagster: render → page → type → transform → one Delta commit.
 
-The Dagster asset, the CLI and the tests all call ``run_table_sync``; it only needs the loaded
-project, the table and (for partitioned tables) the partition window.
+The Dagster asset, the CLI and the tests all call ``run_table_sync`` with the loaded project, the
+table, the source connection's open :class:`RestClient` (the Dagster resource owns it for a run;
+other callers use :func:`open_client`) and, for partitioned tables, the partition window. Nothing
+here is process-wide: progress goes to an explicit ``on_page`` callback.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
@@ -19,6 +21,7 @@ from .config.connection import DeltaConnection, RestConnection
 from .config.pipeline import Pipeline, Table, parse_instant
 from .config.templating import Renderer
 from .errors import RestSyncError
+from .home import restsync_home
 from .config.columns import output_columns
 from .http import RequestStats, RestClient, iter_pages
 from .lake import read_cursor, read_table_keys, sync_table, table_uri
@@ -29,8 +32,8 @@ log = logging.getLogger("restsync.engine")
 
 Window = tuple[str, datetime, datetime]
 
-#: Set by the CLI to draw a progress bar: called with (table key, page number, records in the page).
-progress_hook: Callable[[str, int, int], None] | None = None
+OnPage = Callable[[str, int, int], None]
+"""Called after each page with (table key, page number, records in the page); the CLI draws progress."""
 
 
 @dataclass
@@ -93,7 +96,7 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> t
     elif pipeline.staging is not None:
         delta = project.connection(pipeline.staging.connection.id)
     else:
-        return ".restsync/staging", {}
+        return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
     root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
     options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
     return root, options
@@ -132,7 +135,13 @@ class Prepared:
 
 
 def prepare(
-    project: Project, pipeline: Pipeline, table: Table, *, partition: Window | None = None, secrets: Secrets = GLOBAL
+    project: Project,
+    pipeline: Pipeline,
+    table: Table,
+    *,
+    client: RestClient,
+    partition: Window | None = None,
+    secrets: Secrets = GLOBAL,
 ) -> Prepared:
     renderer = Renderer(secrets)
     root, storage_options = lake_location(project, pipeline, renderer)
@@ -153,12 +162,11 @@ def prepare(
         context["incremental"] = {"start": start_value, "end": _iso(now)}
         if table.incremental.param:
             params_extra[table.incremental.param] = start_value
-    connection = renderer.render_model(source, {"dt": context["dt"]}, where=f"connection {source.id}")
     where = f"pipeline {pipeline.name!r} table {table.name!r}"
     return Prepared(
         uri=uri,
         storage_options=storage_options,
-        client=get_client(connection, secrets=secrets),
+        client=client,
         source_id=str(source.id),
         context=context,
         params_extra=params_extra,
@@ -195,20 +203,22 @@ def run_table_sync(
     pipeline: Pipeline,
     table: Table,
     *,
+    client: RestClient,
     run_id: str,
     partition: Window | None = None,
     log: Any = log,
     secrets: Secrets = GLOBAL,
+    on_page: OnPage | None = None,
 ) -> TableSyncResult:
     started = time.monotonic()
-    prep = prepare(project, pipeline, table, partition=partition, secrets=secrets)
+    prep = prepare(project, pipeline, table, client=client, partition=partition, secrets=secrets)
     uri, storage_options, cursor_before, where = prep.uri, prep.storage_options, prep.cursor_before, prep.where
     stats = RequestStats()
 
     def pages() -> Iterator[list[dict]]:
         for page, records in iter_records(prep, table, stats):
-            if progress_hook is not None:
-                progress_hook(table.key, page.number, len(records))
+            if on_page is not None:
+                on_page(table.key, page.number, len(records))
             yield records
 
     log.info(f"syncing {where} into {uri}" + (f" (partition {partition[0]})" if partition else ""))
@@ -257,18 +267,36 @@ def run_table_sync(
     return out
 
 
-_CLIENTS: dict[str, RestClient] = {}
-_CLIENTS_LOCK = threading.Lock()
+@contextmanager
+def open_client(
+    project: Project, connection_id: object, *, secrets: Secrets = GLOBAL, overrides: dict[str, Any] | None = None
+) -> Iterator[RestClient]:
+    """The client of a REST connection, rendered with ``secrets`` and closed on exit.
+
+    ``overrides`` replaces top-level fields (``base_url``, ``auth``) before rendering; the Dagster
+    resource uses it to apply its configured values. For callers outside Dagster (CLI, tests).
+    """
+    connection = project.connection(connection_id)
+    if not isinstance(connection, RestConnection):
+        raise RestSyncError(f"connection {connection_id!r} is a Delta connection; it has no HTTP client")
+    with rendered_client(connection, secrets=secrets, overrides=overrides) as client:
+        yield client
 
 
-def get_client(connection: RestConnection, *, secrets: Secrets) -> RestClient:
-    """One client per (rendered) connection per process, so tables share keep-alive and tokens."""
-    key = connection.model_dump_json()
-    with _CLIENTS_LOCK:
-        client = _CLIENTS.get(key)
-        if client is None:
-            client = _CLIENTS[key] = RestClient(connection, secrets=secrets)
-        return client
+@contextmanager
+def rendered_client(
+    connection: RestConnection, *, secrets: Secrets = GLOBAL, overrides: dict[str, Any] | None = None
+) -> Iterator[RestClient]:
+    """A client for ``connection`` after ``overrides`` and template rendering (``dt`` is today)."""
+    if overrides:
+        connection = connection.model_copy(update=overrides)
+    today = datetime.now(timezone.utc).date().isoformat()
+    rendered = Renderer(secrets).render_model(connection, {"dt": today}, where=f"connection {connection.id}")
+    client = RestClient(rendered, secrets=secrets)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def _iso(value: datetime) -> str:
@@ -291,7 +319,7 @@ def _requests(project, pipeline, table, renderer, context, root, storage_options
 
 
 def run_table_delivery(
-    project: Project, pipeline: Pipeline, table: Table, *, run_id: str, secrets: Secrets = GLOBAL
+    project: Project, pipeline: Pipeline, table: Table, *, client: RestClient, run_id: str, secrets: Secrets = GLOBAL
 ) -> Any:
     """Push a table's new and changed rows to the pipeline's REST destination (SPEC §7).
 
@@ -313,13 +341,12 @@ def run_table_delivery(
         uri, options = table_uri(staging_root, pipeline.key, table.key, table.location), staging_options
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
-    connection = renderer.render_model(destination, {}, where=f"connection {destination.id}")
     request = renderer.render_model(request, {}, where=f"pipeline {pipeline.name!r} table {table.name!r} request")
     column_types = {f.name: f.type for f in table.schema_ or []}
     log.info(f"delivering {uri} to {destination.id} ({request.method} {request.url or request.path})")
     return deliver_table(
         iter_table_batches(uri, options),
-        client=get_client(connection, secrets=secrets),
+        client=client,
         request=request,
         key_columns=list(request.key or table.primary_key or []),
         staging_root=staging_root,
@@ -330,5 +357,5 @@ def run_table_delivery(
         run_id=run_id,
         secrets=secrets,
         column_types=column_types or None,
-        max_workers=(connection.rate_limit.max_concurrency if connection.rate_limit else None),
+        max_workers=(client.connection.rate_limit.max_concurrency if client.connection.rate_limit else None),
     )

@@ -10,8 +10,7 @@ import polars as pl
 from .config import Project
 from .config.connection import RestConnection
 from .config.pipeline import Pipeline, Table
-from .config.templating import Renderer
-from .engine import Window, get_client, iter_records, prepare
+from .engine import Prepared, Window, iter_records, open_client, prepare
 from .http import PingResult, RequestStats, ping
 from .lake import Transformer, Typer
 from .secrets import GLOBAL, Secrets
@@ -21,8 +20,8 @@ def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = 
     connection = project.connection(connection_id)
     if not isinstance(connection, RestConnection):
         return PingResult(False, None, f"connection {connection_id!r} is a Delta connection; ping tests REST connections")
-    rendered = Renderer(secrets).render_model(connection, {}, where=f"connection {connection.id}")
-    return ping(get_client(rendered, secrets=secrets), rendered)
+    with open_client(project, connection_id, secrets=secrets) as client:
+        return ping(client)
 
 
 @dataclass
@@ -38,7 +37,11 @@ def preview_table(
     project: Project, pipeline: Pipeline, table: Table, *, pages: int = 1, partition: Window | None = None, rows: int = 5
 ) -> Preview:
     """Fetch ``pages`` pages (of the first request, for child tables), type and transform them in memory."""
-    prep = prepare(project, pipeline, table, partition=partition)
+    with open_client(project, pipeline.source.connection.id) as client:
+        return _preview(prepare(project, pipeline, table, client=client, partition=partition), pipeline, table, pages, rows)
+
+
+def _preview(prep: Prepared, pipeline: Pipeline, table: Table, pages: int, rows: int) -> Preview:
     out = Preview()
     typer = Typer.for_table(table, run_id="preview")
     transformer = Transformer(table, pipeline.transformations_for(table))

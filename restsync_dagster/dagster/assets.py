@@ -8,6 +8,7 @@ from ..config import Project
 from ..config.pipeline import Pipeline, Table
 from ..engine import TableSyncResult, run_table_sync
 from ..secrets import GLOBAL
+from .resources import PROGRESS_KEY, resource_key
 from .translator import get_asset_spec, pool_name
 
 CHECK_PK = "primary_key_unique_not_null"
@@ -67,6 +68,7 @@ def table_asset(
 ) -> dg.AssetsDefinition:
     spec = get_asset_spec(project, pipeline, table, partitions_def=partitions_def, automation_condition=automation_condition)
     checks = check_specs(spec.key, table)
+    connection_key = resource_key(pipeline.source.connection.id)
 
     @dg.multi_asset(
         name=f"{pipeline.key}__{table.key}",
@@ -76,8 +78,11 @@ def table_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
         op_tags={"restsync/pipeline": pipeline.key},
+        required_resource_keys={connection_key, PROGRESS_KEY},
     )
     def _sync(context):
+        client = getattr(context.resources, connection_key).client
+        on_page = getattr(context.resources, PROGRESS_KEY).on_page
         windows = []
         if partitions_def is not None:
             windows = _windows(context)
@@ -88,9 +93,11 @@ def table_asset(
                     project,
                     pipeline,
                     table,
+                    client=client,
                     run_id=context.run_id,
                     partition=window,
                     log=context.log,
+                    on_page=on_page,
                 )
             )
         final = results[-1]
