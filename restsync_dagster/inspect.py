@@ -15,6 +15,8 @@ from .engine import Window, get_client, iter_records, prepare
 from .http import PingResult, RequestStats, ping
 from .lake import Transformer, Typer
 from .secrets import GLOBAL, Secrets
+from .streams import describe
+from .windows import windows_line
 
 
 def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = GLOBAL) -> PingResult:
@@ -31,6 +33,7 @@ class Preview:
     schema: list[tuple[str, str]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: int = 0
+    pages: int = 0
     stats: RequestStats = field(default_factory=RequestStats)
 
 
@@ -43,11 +46,19 @@ def preview_table(
     typer = Typer.for_table(table, run_id="preview")
     transformer = Transformer(table, pipeline.transformations_for(table))
     frames = []
-    for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False):
+    if prep.windows is not None:
+        out.decisions.append(windows_line(prep.windows))
+
+    def on_stream(extra: dict) -> None:
+        if extra:
+            out.decisions.append(f"request stream: {describe(extra)}")
+
+    for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False, on_stream=on_stream):
         out.decisions.append(f"page {page.number}: {page.decision}")
         out.records += len(records)
         frames.append(transformer.apply(typer.type_page(records)))
-        if len(out.decisions) >= pages:
+        out.pages += 1
+        if out.pages >= pages:
             break
     if frames:
         frame = pl.concat(frames, how="diagonal_relaxed")

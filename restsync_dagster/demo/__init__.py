@@ -107,6 +107,17 @@ since they are part of the request.
 - ``fail_after_pages=N``: pages with 0-based index >= N (offset >= N*limit, page > N, ...) answer
   ``fail_status`` (default 500) — a server that dies mid-sync.
 
+Reporting APIs
+==============
+Incremental windows and fan-out (``ranged.py``).
+
+- ``GET /ranged/events?since=&until=``: events with ``ts`` in ``[since, until)``, unpaged, as
+  ``{"data": [...], "since": iso, "until": iso}``. Both bounds are required, as epoch seconds or
+  ``YYYY-MM-DD`` only (a full ISO datetime is a 400), and the range may not exceed 31 days.
+  ``fail_since=<same form>``: a request whose ``since`` is at or after it answers 500.
+- ``GET /search/analytics?site=<any>&type=web|news|image`` → ``{"rows": [{query, clicks,
+  impressions}] * 3}``, deterministic per site and type; rows repeat neither the site nor the type.
+
 Receiver
 ========
 An in-memory ``contacts`` store for REST destinations (also served under ``/auth/{kind}``).

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import admin, auth, paging, receiver
+from . import admin, auth, paging, ranged, receiver
 from .admin import Stats
 from .data import Store
 from .faults import FaultState, with_faults
@@ -63,7 +63,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def data_routes() -> list[BaseRoute]:
-    return [Route("/health", health), *paging.routes(), *receiver.routes()]
+    return [Route("/health", health), *paging.routes(), *receiver.routes(), *ranged.routes()]
 
 
 def create_app() -> Starlette:
