@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from restsync_dagster.config import load_project
-from restsync_dagster.errors import ConfigError
 from tests.config.test_invalid_documents import Case, P, setp
+from tests.config.test_invalid_documents import test_invalid_document as check_invalid
 from tests.support import base_docs, write_docs  # noqa: F401 (fixture)
 
 INC = {"cursor_field": "id", "initial_value": "2026-01-01"}
@@ -34,16 +34,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_invalid_document(case: Case, base_docs, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    case.mutate(base_docs)
-    root = write_docs(tmp_path / "defs", base_docs)
-    with pytest.raises(ConfigError) as info:
-        load_project(root)
-    lines = [str(issue) for issue in info.value.issues]
-    matching = [issue for issue in info.value.issues
-                if issue.file == f"defs/{case.file}" and issue.path == case.path and case.expect in issue.message]
-    assert matching, f"expected {case.file} / {case.path!r} / {case.expect!r} in:\n" + "\n".join(lines)
-    assert matching[0].line is not None and matching[0].line >= 1, lines
+    check_invalid(case, base_docs, tmp_path, monkeypatch)
 
 
 def test_every_rendered_field_accepts_templates(base_docs, tmp_path, monkeypatch):
