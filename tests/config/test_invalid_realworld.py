@@ -29,6 +29,11 @@ CASES = [
     Case("fan_literal_string", setp("tables", 0, "fan_out", value={"site_url": "a,b"}), P, "tables[0].fan_out", "a template giving a JSON list"),
     Case("fan_not_in_schema", setp("tables", 0, "fan_out", value=FAN), P, "tables[0].fan_out.site_url", "declare it in the table's schema"),
     Case("fan_unknown_name", setp("tables", 0, "params", value={"site": "{{ fan.site }}"}), P, "tables[0].params.site", "unknown template variable 'fan'"),
+    Case("filter_rows_syntax", setp("transformations", value=[{"type": "filter_rows", "config": {"where": "name !=== 'x'"}}]), P, "transformations[0].config.where", "not a valid SQL condition"),
+    Case("filter_rows_unknown_function", setp("transformations", value=[{"type": "filter_rows", "config": {"where": "nofunc(name) = 1"}}]), P, "transformations[0].config.where", "unsupported function 'nofunc'"),
+    Case("filter_rows_unknown_column", setp("transformations", value=[{"type": "filter_rows", "config": {"where": "status != 'deleted'"}}]), P, "transformations[0].config.where", "reads 'status', which is not a column of table 'items'"),
+    Case("filter_rows_after_rename", setp("transformations", value=[{"type": "rename_fields", "config": {"mapping": {"name": "title"}}}, {"type": "filter_rows", "config": {"where": "name = 'x'"}}]), P, "transformations[1].config.where", "reads 'name'"),
+    Case("filter_rows_no_where", setp("transformations", value=[{"type": "filter_rows", "config": {}}]), P, "transformations[0].config.where", "missing required key 'where'"),
 ]
 
 
