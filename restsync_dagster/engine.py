@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
@@ -21,6 +22,7 @@ from .config.templating import Renderer
 from .errors import RestSyncError
 from .config.columns import output_columns
 from .http import RequestStats, RestClient, iter_pages
+from .http.jobs import iter_job_pages
 from .lake import read_cursor, sync_table, table_uri
 from .lake.checks import run_checks
 from .secrets import GLOBAL, Secrets
@@ -187,7 +189,8 @@ def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages
         if on_stream is not None:
             on_stream(extra)
         values = record_values(extra)
-        for page in iter_pages(
+        source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
+        for page in source(
             prep.client,
             rendered,
             connection_name=prep.source_id,

@@ -6,6 +6,7 @@
       ├── HttpError                         a request failed for good (after retries)
       │     ├── AuthError                   credentials rejected after one refresh/re-login
       │     ├── PaginationError             a paginator loop or an unusable page
+      │     ├── JobError                    a report job failed, timed out or gave no files
       │     └── ResponseError (ValueError)  a body that is not what the table expects
       ├── SchemaError (ValueError)          a value does not fit the table's schema
       ├── LakeError                         a Delta read or write failed
@@ -53,6 +54,10 @@ class PaginationError(HttpError):
 
 class ResponseError(HttpError, ValueError):
     pass
+
+
+class JobError(HttpError):
+    """A report job failed or timed out; the message names the job id and its last status."""
 
 
 class SchemaError(RestSyncError, ValueError):

@@ -50,8 +50,9 @@ def preview_table(
         out.decisions.append(windows_line(prep.windows))
 
     def on_stream(extra: dict) -> None:
-        if extra:
-            out.decisions.append(f"request stream: {describe(extra)}")
+        line = describe(extra)
+        if line:
+            out.decisions.append(f"request stream: {line}")
 
     for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False, on_stream=on_stream):
         out.decisions.append(f"page {page.number}: {page.decision}")

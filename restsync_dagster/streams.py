@@ -52,7 +52,7 @@ def record_values(extra: dict) -> dict[str, Any]:
 
 
 def describe(extra: dict) -> str:
-    """One line for ``restsync preview``: the window and fan-out values of a stream."""
+    """One line for ``restsync preview``: the window, parent and fan-out values of a stream ("" when none)."""
     parts = []
     if extra.get("window") is not None:
         parts.append(str(extra["window"]))
@@ -60,7 +60,7 @@ def describe(extra: dict) -> str:
         parts.append("parent " + " ".join(f"{k}={v}" for k, v in extra["parent"].items()))
     if extra.get("fan"):
         parts.append("fan " + " ".join(f"{k}={v}" for k, v in extra["fan"].items()))
-    return ", ".join(parts) or "one request stream"
+    return ", ".join(parts)
 
 
 def request_streams(
@@ -75,7 +75,7 @@ def request_streams(
 ) -> Iterator[tuple[Table, dict]]:
     """One ``(rendered table, extra)`` pair per request stream."""
     combos = fan_combinations(table.fan_out, renderer, context, where=where)
-    template = table.model_copy(update={"fan_out": None}) if table.fan_out else table
+    template = table.model_copy(update={"fan_out": None, "job": None}) if table.fan_out or table.job else table
     for window in windows if windows is not None else [None]:
         base = dict(context)
         extra: dict[str, Any] = {}
@@ -89,7 +89,24 @@ def request_streams(
                     ctx["parent"] = out["parent"] = parent
                 if fan:
                     ctx["fan"] = out["fan"] = fan
-                yield renderer.render_model(template, ctx, where=where), out
+                rendered = renderer.render_model(template, ctx, where=where)
+                if table.job is not None:
+                    rendered, out["render"] = _with_job(table, rendered, renderer, ctx, where)
+                yield rendered, out
+
+
+def _with_job(table: Table, rendered: Table, renderer: Renderer, ctx: dict, where: str) -> tuple[Table, Any]:
+    """The job block rendered now, except ``poll``, which needs ``{{ job.id }}`` and is rendered by
+    the returned callable once the job exists."""
+    job = table.job
+    create = renderer.render_model(job.create, ctx, where=f"{where} job.create")
+    download = renderer.render_model(job.download, ctx, where=f"{where} job.download")
+    poll_where = f"{where} job.poll"
+
+    def render(text: str, more: dict) -> str:
+        return renderer.render_str(text, {**ctx, **more}, where=poll_where)
+
+    return rendered.model_copy(update={"job": job.model_copy(update={"create": create, "download": download})}), render
 
 
 def _parent_rows(pipeline: Pipeline, table: Table, root: str, storage_options: dict[str, str]) -> Iterator[dict | None]:

@@ -13,6 +13,7 @@ from .auth import Auth
 from .common import ConnectionRef, Id, Model, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
+from .job import Job
 from .pagination import Pagination
 from .templating import is_template
 from .transformations import Transformation
@@ -188,6 +189,10 @@ class Table(Model):
     """One request stream per combination of values (cartesian product), each value usable as
     ``{{ fan.NAME }}`` and written as a column, e.g. ``{site_url: [a, b], search_type: [web, news]}``;
     a value may also be a template giving a JSON list, e.g. ``"{{ env.SITES }}"``."""
+    job: Job | None = None
+    """Asynchronous report instead of a paged endpoint: create a job, poll it, download its files,
+    e.g. ``{create: {path: /reports, id_path: report.id}, poll: {path: "/reports/{{ job.id }}",
+    status_path: report.status, done: [done]}, download: {urls_path: report.files}}``."""
     max_pages: PositiveInt | None = None
     max_records: PositiveInt | None = None
     request: DestinationRequest | None = None
@@ -208,6 +213,8 @@ class Table(Model):
             raise ValueError("a table is either partitioned or incremental, not both")
         if self.body is not None and self.method == "GET":
             raise ValueError("'body' needs method POST")
+        if self.job is not None and self.pagination is not None:
+            raise ValueError("a table with a report 'job' reads result files, it has no 'pagination'")
         if self.fan_out and self.parent is not None:
             for name in self.fan_out:
                 if name in self.parent.fields.values():

@@ -6,12 +6,22 @@ from __future__ import annotations
 import pytest
 
 from restsync_dagster.config import load_project
-from tests.config.test_invalid_documents import Case, P, setp
+from tests.config.test_invalid_documents import Case, P, both, delp, setp
 from tests.config.test_invalid_documents import test_invalid_document as check_invalid
 from tests.support import base_docs, write_docs  # noqa: F401 (fixture)
 
 INC = {"cursor_field": "id", "initial_value": "2026-01-01"}
 FAN = {"site_url": ["a", "b"]}
+JOB = {
+    "create": {"path": "/reports", "id_path": "report.id"},
+    "poll": {"path": "/reports/{{ job.id }}", "status_path": "report.status", "done": ["done"]},
+    "download": {"urls_path": "report.files"},
+}
+
+
+def job(**parts):
+    return {k: {**v, **parts.get(k, {})} for k, v in JOB.items()}
+
 
 CASES = [
     Case("window_without_initial_value", setp("tables", 0, "incremental", value={"cursor_field": "id", "window": "P1D"}), P, "tables[0].incremental", "'window' needs 'initial_value'"),
@@ -34,6 +44,13 @@ CASES = [
     Case("filter_rows_unknown_column", setp("transformations", value=[{"type": "filter_rows", "config": {"where": "status != 'deleted'"}}]), P, "transformations[0].config.where", "reads 'status', which is not a column of table 'items'"),
     Case("filter_rows_after_rename", setp("transformations", value=[{"type": "rename_fields", "config": {"mapping": {"name": "title"}}}, {"type": "filter_rows", "config": {"where": "name = 'x'"}}]), P, "transformations[1].config.where", "reads 'name'"),
     Case("filter_rows_no_where", setp("transformations", value=[{"type": "filter_rows", "config": {}}]), P, "transformations[0].config.where", "missing required key 'where'"),
+    Case("job_with_pagination", setp("tables", 0, "job", value=JOB), P, "tables[0]", "has no 'pagination'"),
+    Case("job_done_and_failed", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(poll={"failed": ["done"]}))), P, "tables[0].job.poll", "'done' is listed in both"),
+    Case("job_no_id_path", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value={**JOB, "create": {"path": "/r"}})), P, "tables[0].job.create.id_path", "missing required key 'id_path'"),
+    Case("job_backoff_below_one", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(poll={"backoff": 0.5}))), P, "tables[0].job.poll.backoff", ">= 1"),
+    Case("job_bad_format", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(download={"format": "parquet"}))), P, "tables[0].job.download.format", "'jsonl'"),
+    Case("job_unknown_attribute", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(poll={"path": "/r/{{ job.name }}"}))), P, "tables[0].job.poll.path", "'job.name' is not available"),
+    Case("job_var_outside_poll", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(create={"body": {"x": "{{ job.id }}"}}))), P, "tables[0].job.create.body.x", "unknown template variable 'job'"),
 ]
 
 
