@@ -14,6 +14,8 @@ from .engine import Prepared, Window, iter_records, open_client, prepare
 from .http import PingResult, RequestStats, ping
 from .lake import Transformer, Typer
 from .secrets import GLOBAL, Secrets
+from .streams import describe
+from .windows import windows_line
 
 
 def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = GLOBAL) -> PingResult:
@@ -30,6 +32,7 @@ class Preview:
     schema: list[tuple[str, str]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: int = 0
+    pages: int = 0
     stats: RequestStats = field(default_factory=RequestStats)
 
 
@@ -46,11 +49,20 @@ def _preview(prep: Prepared, pipeline: Pipeline, table: Table, pages: int, rows:
     typer = Typer.for_table(table, run_id="preview")
     transformer = Transformer(table, pipeline.transformations_for(table))
     frames = []
-    for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False):
+    if prep.windows is not None:
+        out.decisions.append(windows_line(prep.windows))
+
+    def on_stream(extra: dict) -> None:
+        line = describe(extra)
+        if line:
+            out.decisions.append(f"request stream: {line}")
+
+    for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False, on_stream=on_stream):
         out.decisions.append(f"page {page.number}: {page.decision}")
         out.records += len(records)
         frames.append(transformer.apply(typer.type_page(records)))
-        if len(out.decisions) >= pages:
+        out.pages += 1
+        if out.pages >= pages:
             break
     if frames:
         frame = pl.concat(frames, how="diagonal_relaxed")

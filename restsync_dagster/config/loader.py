@@ -5,6 +5,7 @@ Loading reads files only: it never renders a template, reads a secret or touches
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,8 @@ from .issues import Issue, format_path, from_validation_error
 from .pipeline import Pipeline
 from .seed002 import is_seed_document, translate
 from .source import SUFFIXES, MappedSource, SourceFile, read_source
+from .source import SUFFIXES, SourceFile, read_source
+from .templated import is_rendered
 
 log = logging.getLogger("restsync.config")
 
@@ -145,7 +148,9 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         data = doc.src.data
         report = _reporter(doc.src, issues)
         scope = {"connections": connection_scope, "hooks": hook_scope}.get(doc.kind) or pipeline_scope(data)
-        project.missing_env |= {n for n in check_templates(data, scope, report) if n not in environ}
+        kind = doc.kind if doc.kind != "connections" else str(data.get("type"))
+        rendered = functools.partial(is_rendered, kind)
+        project.missing_env |= {n for n in check_templates(data, scope, report, rendered) if n not in environ}
         doc.model = _validate(doc.kind, doc.src, issues)
         ident = str(data.get("id")) if doc.kind != "pipelines" else to_key(str(data.get("name", "")))
         if doc.model is None:

@@ -118,6 +118,30 @@ since they are part of the request.
 - ``fail_after_pages=N``: pages with 0-based index >= N (offset >= N*limit, page > N, ...) answer
   ``fail_status`` (default 500) — a server that dies mid-sync.
 
+Reporting APIs
+==============
+Incremental windows and fan-out (``ranged.py``).
+
+- ``GET /ranged/events?since=&until=``: events with ``ts`` in ``[since, until)``, unpaged, as
+  ``{"data": [...], "since": iso, "until": iso}``. Both bounds are required, as epoch seconds or
+  ``YYYY-MM-DD`` only (a full ISO datetime is a 400), and the range may not exceed 31 days.
+  ``fail_since=<same form>``: a request whose ``since`` is at or after it answers 500.
+- ``GET /search/analytics?site=<any>&type=web|news|image`` → ``{"rows": [{query, clicks,
+  impressions}] * 3}``, deterministic per site and type; rows repeat neither the site nor the type.
+
+Report jobs (``reports.py``):
+
+- ``POST /reports`` with JSON ``{"resource": "orders" | "customers", "format": "jsonl" | "csv",
+  "compression": "none" | "gzip", "files": 1..5, "polls": n, "fail": false}`` (all optional;
+  defaults orders, jsonl, none, 2, 2, false) → 202 ``{"report": {"id": "rep-1", "status":
+  "pending"}}``.
+- ``GET /reports/{id}`` → ``{"report": {"id", "status", "polls"}}``: ``running`` for the first
+  ``polls`` polls, then ``done`` with ``"files": [absolute URLs]``, or ``failed`` with ``error``
+  when created with ``fail: true``. Unknown id → 404.
+- ``GET /reports/{id}/files/{n}``: the resource split evenly over the files, as JSON lines or CSV
+  (header row, flat columns), gzip-compressed (``application/gzip``, no ``Content-Encoding``) when
+  asked; 409 before the report is done.
+
 Receiver
 ========
 An in-memory ``contacts`` store for REST destinations (also served under ``/auth/{kind}``).

@@ -17,7 +17,7 @@ import base64
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import polars as pl
 import pyarrow as pa
@@ -96,8 +96,12 @@ def sync_table(
     partition_key: str | None = None,
     cursor_before: Any = None,
     loaded_at: datetime | None = None,
+    settle_cursor: Callable[[Any], Any] | None = None,
 ) -> SyncResult:
-    """Type, transform and write ``pages`` to the Delta table at ``table_uri`` in one commit."""
+    """Type, transform and write ``pages`` to the Delta table at ``table_uri`` in one commit.
+
+    ``settle_cursor`` maps the cursor computed from the rows to the one committed (incremental
+    windows bound it)."""
     started = time.perf_counter()
     typer = Typer.for_table(table, run_id=run_id, loaded_at=loaded_at)
     transformer = Transformer(table, transformations)
@@ -131,6 +135,8 @@ def sync_table(
         if cursor is not None:
             cursor.finish(typer.rows)
             cursor_after = state.later_cursor(cursor_before, state.cursor_value(cursor.value))
+            if settle_cursor is not None:
+                cursor_after = settle_cursor(cursor_after)
         result = writer.commit(cursor_before=cursor_before, cursor_after=cursor_after)
     schema = writer.schema
     return SyncResult(
