@@ -9,6 +9,7 @@
       │     └── ResponseError (ValueError)  a body that is not what the table expects
       ├── SchemaError (ValueError)          a value does not fit the table's schema
       ├── LakeError                         a Delta read or write failed
+      │     └── CommitConflictError         another run committed the same rows first
       └── DeliveryError                     a REST destination rejected records
 
 Every message names the file, table, page or field it is about, and never a secret.
@@ -60,6 +61,10 @@ class SchemaError(RestSyncError, ValueError):
 
 class LakeError(RestSyncError):
     pass
+
+
+class CommitConflictError(LakeError):
+    """A concurrent run committed to the same rows (or kept committing first); nothing was committed."""
 
 
 class DeliveryError(RestSyncError):
