@@ -10,6 +10,7 @@
       │     └── ResponseError (ValueError)  a body that is not what the table expects
       ├── SchemaError (ValueError)          a value does not fit the table's schema
       ├── LakeError                         a Delta read or write failed
+      │     └── CommitConflictError         another run committed the same rows first
       ├── WindowError                       an incremental window failed (earlier windows committed)
       └── DeliveryError                     a REST destination rejected records
 
@@ -66,6 +67,10 @@ class SchemaError(RestSyncError, ValueError):
 
 class LakeError(RestSyncError):
     pass
+
+
+class CommitConflictError(LakeError):
+    """A concurrent run committed to the same rows (or kept committing first); nothing was committed."""
 
 
 class DeliveryError(RestSyncError):
