@@ -1,4 +1,5 @@
-"""Fixtures shared by the engine suites: a secrets registry and REST clients closed after each test."""
+"""Fixtures shared by the suites: a secrets registry, REST clients closed after each test, and a
+local S3-compatible server for the object-store tests (started once, on first use)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from restsync_dagster.http import RestClient
 from restsync_dagster.secrets import Secrets
+from tests import s3server
 from tests.http.helpers import connection
 
 
@@ -29,3 +31,10 @@ def make_client(secrets: Secrets) -> Iterator[Any]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[s3server.S3Server]:
+    process, handle = s3server.start()
+    yield handle
+    s3server.stop(process)
