@@ -1,5 +1,6 @@
-"""Fixtures shared by the suites: a secrets registry, REST clients closed after each test, and a
-local S3-compatible server for the object-store tests (started once, on first use)."""
+"""Fixtures shared by the suites: a secrets registry, REST clients closed after each test, and the
+real servers of the deployment suites, each started once on first use and stopped at the end: a
+local S3-compatible server and a throwaway PostgreSQL cluster."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from restsync_dagster.http import RestClient
 from restsync_dagster.secrets import Secrets
-from tests import s3server
+from tests import pgserver, s3server
 from tests.http.helpers import connection
 
 
@@ -38,3 +39,13 @@ def s3() -> Iterator[s3server.S3Server]:
     process, handle = s3server.start()
     yield handle
     s3server.stop(process)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pgserver.PostgresServer]:
+    try:
+        server = pgserver.start()
+    except pgserver.Unavailable as exc:
+        pytest.skip(f"PostgreSQL cannot start here: {exc}")
+    yield server
+    pgserver.stop(server)
