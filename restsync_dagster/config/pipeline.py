@@ -124,6 +124,10 @@ class Partitions(Model):
     timezone: str = "UTC"
     column: str | None = None
     """Column holding the record's time; when set, rows outside the window are an error."""
+    max_per_run: PositiveInt | None = None
+    """Partitions one backfill run covers; a longer backfill becomes several runs that Dagster runs
+    in parallel, bounded by the source connection's pool (``max_per_run: 7`` backfills 30 days as 5
+    runs). Unset: the whole range in one run."""
 
     @field_validator("start", "end", mode="before")
     @classmethod

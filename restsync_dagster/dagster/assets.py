@@ -76,7 +76,7 @@ def table_asset(
         check_specs=checks,
         pool=pool_name(pipeline.source.connection.id),
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
+        backfill_policy=backfill_policy(table) if partitions_def is not None else None,
         op_tags={"restsync/pipeline": pipeline.key},
         required_resource_keys={connection_key, PROGRESS_KEY},
     )
@@ -107,6 +107,12 @@ def table_asset(
         yield from check_results(spec.key, checks, final)
 
     return _sync
+
+
+def backfill_policy(table: Table) -> dg.BackfillPolicy:
+    """One run for the whole range, or runs of ``partitions.max_per_run`` partitions each."""
+    limit = table.partitions.max_per_run if table.partitions is not None else None
+    return dg.BackfillPolicy.single_run() if limit is None else dg.BackfillPolicy.multi_run(max_partitions_per_run=limit)
 
 
 def _windows(context: dg.AssetExecutionContext) -> list[tuple[str, object, object]]:

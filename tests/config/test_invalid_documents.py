@@ -166,6 +166,7 @@ CASES = [
     Case("parent_field_not_in_schema", lambda d: d[P]["tables"].append(dict(CHILD, parent={"table": "items", "fields": {"uid": "item_id"}})), P, "tables[1].parent.fields.uid", "not in parent table 'items'"),
     Case("partitions_and_incremental", setp("tables", 0, "partitions", value={"type": "daily", "start": "2026-01-01"}), P, "tables[0]", "either partitioned or incremental") if False else
     Case("partitions_bad_start", setp("tables", 0, "partitions", value={"type": "daily", "start": "yesterday"}), P, "tables[0].partitions.start", "expected an ISO date"),
+    Case("partitions_bad_max_per_run", setp("tables", 0, "partitions", value={"type": "daily", "start": "2026-01-01", "max_per_run": 0}), P, "tables[0].partitions.max_per_run", "expected a number > 0, got 0"),
     Case("partitions_bad_tz", setp("tables", 0, "partitions", value={"type": "daily", "start": "2026-01-01", "timezone": "Mars/Olympus"}), P, "tables[0].partitions.timezone", "unknown time zone"),
     Case("lookback_bad", both(setp("tables", 0, "incremental", value={"cursor_field": "id", "lookback": "1 day"})), P, "tables[0].incremental.lookback", "ISO 8601 duration"),
     Case("duplicate_table_key", lambda d: d[P]["tables"].append(dict(d[P]["tables"][0], name="Items")), P, "tables[1].name", "same key 'items'"),
