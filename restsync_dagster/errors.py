@@ -6,9 +6,12 @@
       ├── HttpError                           3   a request failed for good (after retries)
       │     ├── AuthError                     4   credentials rejected after one refresh/re-login
       │     ├── PaginationError               3   a paginator loop or an unusable page
+      │     ├── JobError                      3   a report job failed, timed out or gave no files
       │     └── ResponseError (ValueError)    3   a body that is not what the table expects
       ├── SchemaError (ValueError)            5   a value does not fit the table's schema
       ├── LakeError                           6   a Delta read or write failed
+      │     └── CommitConflictError           6   another run committed the same rows first
+      ├── WindowError                    (cause's) an incremental window failed (earlier windows committed)
       └── DeliveryError                       7   a REST destination rejected records
 
 Exit code 2 is a usage error (unknown pipeline, table or option) and 10 an unexpected error (a bug:
@@ -74,6 +77,10 @@ class ResponseError(HttpError, ValueError):
     hint = "compare the table's response block with a real response (`restsync preview`)"
 
 
+class JobError(HttpError):
+    """A report job failed or timed out; the message names the job id and its last status."""
+
+
 class SchemaError(RestSyncError, ValueError):
     exit_code = 5
     hint = "fix the column's type or nullable in the table's schema, or the data at its source"
@@ -84,9 +91,26 @@ class LakeError(RestSyncError):
     hint = "check the Delta destination's path, storage options and permissions; the table keeps its last commit"
 
 
+class CommitConflictError(LakeError):
+    """A concurrent run committed to the same rows (or kept committing first); nothing was committed."""
+
+
 class DeliveryError(RestSyncError):
     exit_code = 7
     hint = "check the destination request against the REST endpoint; unacknowledged rows are sent again next run"
+
+
+class WindowError(RestSyncError):
+    """An incremental window failed for good; ``committed_version`` holds the earlier windows'
+    commit (``None`` when no window had completed) and ``cause`` the failure. Its exit code and
+    hint are the cause's."""
+
+    def __init__(self, message: str, *, cause: BaseException, committed_version: int | None = None):
+        self.cause = cause
+        self.committed_version = committed_version
+        self.exit_code = getattr(cause, "exit_code", UNEXPECTED_EXIT)  # type: ignore[misc]
+        self.hint = getattr(cause, "hint", UNEXPECTED_HINT)  # type: ignore[misc]
+        super().__init__(message)
 
 
 def error_class(name: str) -> type[RestSyncError] | None:

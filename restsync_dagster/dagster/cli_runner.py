@@ -10,14 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Callable
 
 import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from .. import engine
 from ..config import Project
 from ..config.pipeline import Pipeline
 from ..errors import UNEXPECTED_EXIT, USAGE_EXIT
@@ -121,12 +119,11 @@ def run_sync(
         return USAGE_EXIT
     started = time.monotonic()
     progress = progress_for(console)
-    hook: Callable[[str, int, int], None] = progress.on_page
-    engine.progress_hook = hook
     try:
-        results = materialize_pipeline(project, pipeline, tables, partition=partition, log_level="DEBUG" if debug else "CRITICAL")
+        results = materialize_pipeline(
+            project, pipeline, tables, partition=partition, log_level="DEBUG" if debug else "CRITICAL", on_page=progress.on_page
+        )
     finally:
-        engine.progress_hook = None
         progress.close()
     return _summary(pipeline, results, time.monotonic() - started, console=console, debug=debug)
 

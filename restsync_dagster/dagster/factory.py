@@ -16,7 +16,8 @@ from .broken import broken_defs
 from .delivery import delivery_asset
 from .maintenance import maintenance_defs
 from .partitions import partitions_def, signature
-from .resources import build_resource, resource_key
+from ..engine import OnPage
+from .resources import build_resources
 from .schedules import schedule_for_job
 from .sensors import hook_sensors
 from .translator import get_asset_spec
@@ -118,9 +119,14 @@ def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, 
     return specs + deliveries, [job], [schedule], sensors
 
 
-def build_definitions(directory: str | os.PathLike | None = None, *, project: Project | None = None) -> dg.Definitions:
-    """Every valid pipeline; a broken document leaves out only its own pipeline and shows up as a
-    failing ``restsync_invalid_*`` sensor and in the definitions' metadata (see ``broken.py``)."""
+def build_definitions(
+    directory: str | os.PathLike | None = None, *, project: Project | None = None, on_page: OnPage | None = None
+) -> dg.Definitions:
+    """Everything Dagster needs for a definitions folder; ``on_page`` receives each synced page.
+
+    Every valid pipeline loads; a broken document leaves out only its own pipeline (and those using
+    it) and shows up as a failing ``restsync_invalid_*`` sensor and in the metadata (``broken.py``).
+    """
     project = project or load_project(directory, strict=False)
     sensors, metadata = broken_defs(project)
     assets, jobs, schedules = [], [], []
@@ -139,8 +145,10 @@ def build_definitions(directory: str | os.PathLike | None = None, *, project: Pr
                 description="Materializes newly added tables of pipelines with auto_sync_new_tables",
             )
         )
-    resources = {resource_key(c.id): build_resource(c) for c in project.connections.values()}
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None)
+    resources = build_resources(project, on_page)
+    return dg.Definitions(
+        assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None
+    )
 
 
 __all__ = ["build_definitions", "DeltaConnection", "RestConnection"]
