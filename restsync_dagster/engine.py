@@ -21,7 +21,7 @@ from .config.common import parse_duration
 from .config.connection import DeltaConnection, RestConnection
 from .config.pipeline import Pipeline, Table, parse_instant
 from .config.templating import Renderer
-from .errors import RestSyncError
+from .errors import RestSyncError, TemplateError
 from .home import restsync_home
 from .config.columns import output_columns
 from .http import RequestStats, RestClient, iter_pages
@@ -102,6 +102,8 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> t
     else:
         return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
     root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
+    if not root.strip():
+        raise TemplateError(f"connection {delta.id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
     options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
     return root, options
 

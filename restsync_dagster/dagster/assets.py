@@ -8,6 +8,7 @@ from ..config import Project
 from ..config.pipeline import Pipeline, Table
 from ..engine import TableSyncResult, run_table_sync
 from ..secrets import GLOBAL
+from .failures import restsync_failures
 from .resources import PROGRESS_KEY, resource_key
 from .translator import get_asset_spec, pool_name
 
@@ -87,19 +88,20 @@ def table_asset(
         if partitions_def is not None:
             windows = _windows(context)
         results = []
-        for window in windows or [None]:
-            results.append(
-                run_table_sync(
-                    project,
-                    pipeline,
-                    table,
-                    client=client,
-                    run_id=context.run_id,
-                    partition=window,
-                    log=context.log,
-                    on_page=on_page,
+        with restsync_failures(f"{pipeline.key}/{table.key}"):
+            for window in windows or [None]:
+                results.append(
+                    run_table_sync(
+                        project,
+                        pipeline,
+                        table,
+                        client=client,
+                        run_id=context.run_id,
+                        partition=window,
+                        log=context.log,
+                        on_page=on_page,
+                    )
                 )
-            )
         final = results[-1]
         if len(results) > 1:
             final = final.combined(results[:-1])

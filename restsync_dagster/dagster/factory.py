@@ -12,6 +12,7 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .broken import broken_defs
 from .delivery import delivery_asset
 from .maintenance import maintenance_defs
 from .partitions import partitions_def, signature
@@ -121,9 +122,14 @@ def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, 
 def build_definitions(
     directory: str | os.PathLike | None = None, *, project: Project | None = None, on_page: OnPage | None = None
 ) -> dg.Definitions:
-    """Everything Dagster needs for a definitions folder; ``on_page`` receives each synced page."""
-    project = project or load_project(directory)
-    assets, jobs, schedules, sensors = [], [], [], []
+    """Everything Dagster needs for a definitions folder; ``on_page`` receives each synced page.
+
+    Every valid pipeline loads; a broken document leaves out only its own pipeline (and those using
+    it) and shows up as a failing ``restsync_invalid_*`` sensor and in the metadata (``broken.py``).
+    """
+    project = project or load_project(directory, strict=False)
+    sensors, metadata = broken_defs(project)
+    assets, jobs, schedules = [], [], []
     for pipeline in project.pipelines.values():
         a, j, s, n = pipeline_defs(project, pipeline)
         assets += a
@@ -140,7 +146,9 @@ def build_definitions(
             )
         )
     resources = build_resources(project, on_page)
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources)
+    return dg.Definitions(
+        assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None
+    )
 
 
 __all__ = ["build_definitions", "DeltaConnection", "RestConnection"]
