@@ -7,13 +7,11 @@ import dagster as dg
 from ..config import Project
 from ..config.pipeline import Pipeline, Table
 from ..engine import TableSyncResult, run_table_sync
+from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
 from .resources import PROGRESS_KEY, resource_key
 from .translator import get_asset_spec, pool_name
 
-CHECK_PK = "primary_key_unique_not_null"
-CHECK_SCHEMA = "schema_matches_declared"
-CHECK_CURSOR = "cursor_not_backwards"
 
 
 def check_specs(key: dg.AssetKey, table: Table) -> list[dg.AssetCheckSpec]:

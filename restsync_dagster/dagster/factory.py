@@ -14,7 +14,7 @@ from ..config.pipeline import Pipeline
 from .assets import table_asset
 from .delivery import delivery_asset
 from .maintenance import maintenance_defs
-from .partitions import partitions_def, signature
+from .partitions import group_by_partitions, partitions_def
 from ..engine import OnPage
 from .resources import build_resources
 from .schedules import schedule_for_job
@@ -44,16 +44,17 @@ def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, lis
     if isinstance(project.connection(pipeline.source.connection.id), DeltaConnection):
         return reverse_etl_defs(project, pipeline)
     assets = []
-    groups: dict[tuple | None, list] = defaultdict(list)
+    groups: dict[tuple | None, list] = {}
     parts: dict[tuple, dg.PartitionsDefinition] = {}
     condition = automation_condition(pipeline)
-    for table in pipeline.tables:
-        sig = signature(table.partitions)
-        if sig is not None and sig not in parts:
-            parts[sig] = partitions_def(table.partitions)
-        asset = table_asset(project, pipeline, table, partitions_def=parts.get(sig) if sig else None, automation_condition=condition)
-        assets.append(asset)
-        groups[sig].append(asset)
+    for sig, tables in group_by_partitions(pipeline.tables).items():
+        if sig is not None:
+            parts[sig] = partitions_def(tables[0].partitions)
+        groups[sig] = [
+            table_asset(project, pipeline, table, partitions_def=parts.get(sig) if sig else None, automation_condition=condition)
+            for table in tables
+        ]
+        assets += groups[sig]
 
     destination = project.connection(pipeline.destination.connection.id)
     deliveries = [delivery_asset(project, pipeline, t) for t in pipeline.tables] if isinstance(destination, RestConnection) else []
