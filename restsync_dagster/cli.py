@@ -10,7 +10,8 @@ import click
 from .config import Project, load_project
 from .config.pipeline import Pipeline
 from .errors import ConfigError
-from .secrets import GLOBAL, RedactingFilter
+from .http.redact import RedactingFilter
+from .secrets import GLOBAL
 
 
 def _setup_logging(verbose: bool) -> None:
