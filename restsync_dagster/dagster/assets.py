@@ -10,7 +10,7 @@ from ..engine import TableSyncResult, run_table_sync
 from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
 from .resources import PROGRESS_KEY, resource_key
-from .translator import get_asset_spec, pool_name
+from .translator import RestSyncTranslator, TableContext, pool_name
 
 
 
@@ -61,10 +61,11 @@ def table_asset(
     pipeline: Pipeline,
     table: Table,
     *,
+    translator: RestSyncTranslator,
     partitions_def: dg.PartitionsDefinition | None = None,
     automation_condition: dg.AutomationCondition | None = None,
 ) -> dg.AssetsDefinition:
-    spec = get_asset_spec(project, pipeline, table, partitions_def=partitions_def, automation_condition=automation_condition)
+    spec = translator.get_asset_spec(TableContext(project, pipeline, table, partitions_def, automation_condition))
     checks = check_specs(spec.key, table)
     connection_key = resource_key(pipeline.source.connection.id)
 

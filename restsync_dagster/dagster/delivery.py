@@ -10,7 +10,7 @@ from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
 from .resources import resource_key
-from .translator import asset_key, delivery_key, pool_name
+from .translator import delivery_key, pool_name
 
 
 def _metadata(result) -> dict:
@@ -28,19 +28,20 @@ def _metadata(result) -> dict:
     return meta
 
 
-def delivery_asset(project: Project, pipeline: Pipeline, table: Table) -> dg.AssetsDefinition:
+def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spec: dg.AssetSpec) -> dg.AssetsDefinition:
+    """Downstream of ``table_spec`` (the translated table asset), in its group with its tags and owners."""
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
     connection_key = resource_key(destination.id)
     spec = dg.AssetSpec(
-        key=delivery_key(pipeline, table),
-        deps=[asset_key(pipeline, table)],
+        key=delivery_key(table_spec.key),
+        deps=[table_spec.key],
         description=f"Pushes new and changed rows of {table.name} to {destination.display_name}: "
         f"{request.method} {request.url or request.path} ({request.request_mode}, {request.body_format}).",
-        group_name=pipeline.key,
+        group_name=table_spec.group_name,
         kinds={"delta", "rest"},
-        tags={**pipeline.tags, **table.tags} or None,
-        owners=list(dict.fromkeys([*pipeline.owners, *table.owners])) or None,
+        tags=dict(table_spec.tags) or None,
+        owners=list(table_spec.owners) or None,
     )
 
     @dg.multi_asset(

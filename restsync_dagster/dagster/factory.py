@@ -19,7 +19,7 @@ from ..engine import OnPage
 from .resources import build_resources
 from .schedules import schedule_for_job
 from .sensors import hook_sensors
-from .translator import get_asset_spec
+from .translator import RestSyncTranslator, TableContext
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -39,25 +39,30 @@ def automation_condition(pipeline: Pipeline) -> dg.AutomationCondition | None:
     )
 
 
-def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
+def pipeline_defs(project: Project, pipeline: Pipeline, translator: RestSyncTranslator) -> tuple[list, list, list, list]:
     """Assets, jobs, schedules and sensors of one pipeline."""
     if isinstance(project.connection(pipeline.source.connection.id), DeltaConnection):
-        return reverse_etl_defs(project, pipeline)
+        return reverse_etl_defs(project, pipeline, translator)
     assets = []
     groups: dict[tuple | None, list] = {}
     parts: dict[tuple, dg.PartitionsDefinition] = {}
     condition = automation_condition(pipeline)
+    table_specs: dict[str, dg.AssetSpec] = {}
     for sig, tables in group_by_partitions(pipeline.tables).items():
         if sig is not None:
             parts[sig] = partitions_def(tables[0].partitions)
-        groups[sig] = [
-            table_asset(project, pipeline, table, partitions_def=parts.get(sig) if sig else None, automation_condition=condition)
-            for table in tables
-        ]
+        groups[sig] = []
+        for table in tables:
+            asset = table_asset(project, pipeline, table, translator=translator, partitions_def=parts.get(sig),
+                                automation_condition=condition)
+            table_specs[table.key] = next(iter(asset.specs))
+            groups[sig].append(asset)
         assets += groups[sig]
 
     destination = project.connection(pipeline.destination.connection.id)
-    deliveries = [delivery_asset(project, pipeline, t) for t in pipeline.tables] if isinstance(destination, RestConnection) else []
+    deliveries = []
+    if isinstance(destination, RestConnection):
+        deliveries = [delivery_asset(project, pipeline, t, table_specs[t.key]) for t in pipeline.tables]
     paired = pipeline.sync.destination_frequency is not None
     with_sync = bool(deliveries) and not paired and None in groups
     jobs, schedules = [], []
@@ -110,23 +115,32 @@ def deliver_job(pipeline: Pipeline, deliveries: list, paired: bool):
     return job, schedule_for_job(pipeline, job, minutes=minutes, name=f"{pipeline.key}_deliver_schedule")
 
 
-def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
+def reverse_etl_defs(project: Project, pipeline: Pipeline, translator: RestSyncTranslator) -> tuple[list, list, list, list]:
     """A Delta source: its tables exist already; Dagster shows them and delivers their rows."""
-    specs = [get_asset_spec(project, pipeline, table) for table in pipeline.tables]
-    deliveries = [delivery_asset(project, pipeline, t) for t in pipeline.tables]
+    specs = [translator.get_asset_spec(TableContext(project, pipeline, table)) for table in pipeline.tables]
+    deliveries = [delivery_asset(project, pipeline, t, spec) for t, spec in zip(pipeline.tables, specs)]
     job, schedule = deliver_job(pipeline, deliveries, pipeline.sync.destination_frequency is not None)
     sensors = hook_sensors(project, pipeline, [job]) if pipeline.hooks else []
     return specs + deliveries, [job], [schedule], sensors
 
 
 def build_definitions(
-    directory: str | os.PathLike | None = None, *, project: Project | None = None, on_page: OnPage | None = None
+    directory: str | os.PathLike | None = None,
+    *,
+    project: Project | None = None,
+    translator: RestSyncTranslator | None = None,
+    on_page: OnPage | None = None,
 ) -> dg.Definitions:
-    """Everything Dagster needs for a definitions folder; ``on_page`` receives each synced page."""
+    """Everything Dagster needs for a definitions folder.
+
+    ``translator`` turns each table into its ``AssetSpec`` (default :class:`RestSyncTranslator`);
+    ``on_page`` receives each synced page (``restsync sync`` draws progress with it).
+    """
     project = project or load_project(directory)
+    translator = translator or RestSyncTranslator()
     assets, jobs, schedules, sensors = [], [], [], []
     for pipeline in project.pipelines.values():
-        a, j, s, n = pipeline_defs(project, pipeline)
+        a, j, s, n = pipeline_defs(project, pipeline, translator)
         assets += a
         jobs += j
         schedules += s

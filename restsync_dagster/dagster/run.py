@@ -74,7 +74,7 @@ def materialize_pipeline(
     for sig, members in sorted(groups.items(), key=lambda kv: kv[0] is not None):
         keys = [] if isinstance(source, DeltaConnection) else [asset_key(pipeline, t) for t in members]
         if rest_destination and sig is None:
-            keys += [delivery_key(pipeline, t) for t in members]
+            keys += [delivery_key(asset_key(pipeline, t)) for t in members]
         selection = dg.AssetSelection.assets(*keys)
         key = None
         if sig is not None:
