@@ -96,7 +96,7 @@ def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, director
 @click.option("--dir", "directory", default=None, help="Definitions folder.")
 def ping(connection: str, directory: str | None) -> None:
     """Run CONNECTION's connection test (its ping block, or GET base_url)."""
-    from .inspect import ping_connection
+    from .diagnostics import ping_connection
 
     project = _load(directory)
     try:
@@ -118,7 +118,7 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
     from rich.console import Console
     from rich.table import Table as RichTable
 
-    from .inspect import preview_table
+    from .diagnostics import preview_table
 
     project = _load(directory)
     try:

@@ -108,5 +108,3 @@ Auth = Annotated[
     NoAuth | BasicAuth | BearerAuth | ApiKeyAuth | TokenAuth | OAuth2ClientCredentials | CookieAuth,
     Field(discriminator="type"),
 ]
-
-AUTH_TYPES = ("none", "basic", "bearer", "api_key", "token", "oauth2_client_credentials", "cookie")

@@ -96,12 +96,3 @@ Transformation = Annotated[
     ExcludeFields | RenameFields | ToggleCase | FindAndReplace | ReplaceInFieldName | HistoryMode,
     Field(discriminator="type"),
 ]
-
-TRANSFORMATION_TYPES = (
-    "exclude_fields",
-    "rename_fields",
-    "toggle_case",
-    "find_and_replace",
-    "replace_in_field_name",
-    "history_mode",
-)

@@ -1,17 +1,20 @@
-"""``restsync ping`` and ``restsync preview``: look at a source without writing anything."""
+"""``restsync ping`` and ``restsync preview``: look at a source without writing anything.
+
+The pages come from :func:`restsync_dagster.http.preview_table`; this layer renders the table for a
+run, then types and transforms the records in memory as a sync would.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
-
 from .config import Project
 from .config.connection import RestConnection
 from .config.pipeline import Pipeline, Table
-from .engine import Prepared, Window, iter_records, open_client, prepare
+from .engine import Prepared, Window, open_client, prepare
 from .http import PingResult, RequestStats, ping
+from .http import preview_table as fetch_preview
 from .lake import Transformer, Typer
 from .secrets import GLOBAL, Secrets
 
@@ -22,6 +25,9 @@ def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = 
         return PingResult(False, None, f"connection {connection_id!r} is a Delta connection; ping tests REST connections")
     with open_client(project, connection_id, secrets=secrets) as client:
         return ping(client)
+
+
+_ALL = 10**9
 
 
 @dataclass
@@ -43,17 +49,20 @@ def preview_table(
 
 def _preview(prep: Prepared, pipeline: Pipeline, table: Table, pages: int, rows: int) -> Preview:
     out = Preview()
-    typer = Typer.for_table(table, run_id="preview")
-    transformer = Transformer(table, pipeline.transformations_for(table))
-    frames = []
-    for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False):
-        out.decisions.append(f"page {page.number}: {page.decision}")
-        out.records += len(records)
-        frames.append(transformer.apply(typer.type_page(records)))
-        if len(out.decisions) >= pages:
-            break
-    if frames:
-        frame = pl.concat(frames, how="diagonal_relaxed")
+    first = next(iter(prep.requests()), None)
+    if first is None:
+        return out
+    rendered, extra = first
+    fetched = fetch_preview(prep.client, rendered, pages=pages, max_records=_ALL, params_extra=prep.params_extra)
+    out.decisions, out.stats = fetched.decisions, fetched.stats
+    out.records = sum(page.records for page in fetched.pages)
+    records = fetched.records
+    for record in records:
+        for name, value in (extra.get("parent") or {}).items():
+            record.setdefault(name, value)
+    if records:
+        typer = Typer.for_table(table, run_id="preview")
+        frame = Transformer(table, pipeline.transformations_for(table)).apply(typer.type_page(records))
         out.schema = [(name, str(dtype)) for name, dtype in frame.schema.items()]
         out.rows = frame.head(rows).to_dicts()
     return out
