@@ -93,7 +93,7 @@ def table_asset(
                     pipeline,
                     table,
                     client=client,
-                    run_id=context.run_id,
+                    run_id=context.run.run_id,
                     partition=window,
                     log=context.log,
                     on_page=on_page,

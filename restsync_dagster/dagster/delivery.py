@@ -54,7 +54,7 @@ def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spe
     def _deliver(context):
         client = getattr(context.resources, connection_key).client
         try:
-            result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run_id)
+            result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id)
         except DeliveryError as exc:
             partial = getattr(exc, "result", None)
             if partial is not None:
