@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import dagster as dg
-from dagster.components.testing import create_defs_folder_sandbox
 
 from restsync_dagster import RestSyncTranslator
 from restsync_dagster.dagster.factory import build_definitions
 from restsync_dagster.dagster.translator import TableContext
-from tests.dagster.conftest import ORDER_ITEMS, ORDERS, make_project
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.dagster.conftest import ORDER_ITEMS, ORDERS, component_defs, make_project
 
 
 class PrefixedTranslator(RestSyncTranslator):
@@ -57,16 +51,6 @@ def test_descriptions_of_tables_and_columns_reach_the_asset(tmp_path):
 
 
 def test_the_component_takes_a_translator_by_python_path():
-    with create_defs_folder_sandbox() as sandbox:
-        shutil.copytree(ROOT / "definitions_yaml", sandbox.project_root / "definitions_yaml")
-        folder = sandbox.defs_folder_path / "restsync"
-        folder.mkdir(parents=True)
-        (folder / "defs.yaml").write_text(
-            "type: restsync_dagster.RestSyncComponent\n"
-            "attributes:\n"
-            '  definitions_dir: "{{ context.project_root }}/definitions_yaml"\n'
-            "  translator: tests.dagster.test_translator:PrefixedTranslator\n"
-        )
-        with sandbox.build_all_defs() as defs:
-            keys = set(defs.resolve_all_asset_keys())
+    with component_defs(translator="tests.dagster.test_translator:PrefixedTranslator") as defs:
+        keys = set(defs.resolve_all_asset_keys())
     assert keys and all(k.path[0] == "raw" for k in keys if len(k.path) > 1)
