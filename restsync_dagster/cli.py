@@ -10,7 +10,8 @@ import click
 from .config import Project, load_project, to_key
 from .config.pipeline import Pipeline
 from .errors import ConfigError
-from .secrets import GLOBAL, RedactingFilter
+from .http.redact import RedactingFilter
+from .secrets import GLOBAL
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -122,7 +123,7 @@ def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, director
 @click.option("--dir", "directory", default=None, help="Definitions folder.")
 def ping(connection: str, directory: str | None) -> None:
     """Run CONNECTION's connection test (its ping block, or GET base_url)."""
-    from .inspect import ping_connection
+    from .diagnostics import ping_connection
 
     project = _load(directory)
     try:
@@ -144,7 +145,7 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
     from rich.console import Console
     from rich.table import Table as RichTable
 
-    from .inspect import preview_table
+    from .diagnostics import preview_table
 
     project = _load(directory)
     try:

@@ -176,7 +176,3 @@ Auth = Annotated[
     | CookieAuth,
     Field(discriminator="type"),
 ]
-
-AUTH_TYPES = (
-    "none", "basic", "bearer", "api_key", "token", "oauth2_client_credentials", "oauth2_refresh_token", "jwt_bearer", "cookie",
-)

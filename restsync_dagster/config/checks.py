@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator
 
-from .columns import output_columns
+from .columns import output_columns, output_name
 from .connection import DeltaConnection, RestConnection
 from .destination import FieldMapping, field_refs
 from .hook import Hook
@@ -176,7 +176,7 @@ def check_pipeline(
             report(path, message)
         if cols is not None:
             for k, name in enumerate(table.primary_key or []):
-                if name not in cols:
+                if name not in cols and output_name(table, [t for _, t in applied], name) not in cols:
                     report(f"tables[{i}].primary_key[{k}]", f"primary key column {name!r} is not a column of the table ({', '.join(cols)})")
             if table.incremental is not None and table.incremental.cursor_field not in {f.name for f in table.schema_ or []}:
                 report(f"tables[{i}].incremental.cursor_field", f"{table.incremental.cursor_field!r} is not in the table's schema")

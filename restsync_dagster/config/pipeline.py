@@ -31,6 +31,8 @@ class SchemaField(Model):
     """Dotted path of the value in the record (``address.city``); default ``name``."""
     fields: list["SchemaField"] | None = None
     """Sub-fields of a ``struct``; inferred when omitted."""
+    description: str | None = None
+    """What the column holds; shown in the Dagster UI's column schema."""
 
     @model_validator(mode="after")
     def _fields_only_for_struct(self) -> "SchemaField":

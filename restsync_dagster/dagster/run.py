@@ -11,7 +11,8 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import OnPage
 from ..home import dagster_home
 from .factory import build_definitions
-from .translator import asset_key, delivery_key
+from .partitions import group_by_partitions
+from .translator import asset_key, delivery_key, pool_name
 from ..config.connection import DeltaConnection, RestConnection
 
 
@@ -40,7 +41,7 @@ def apply_pool_limits(project: Project, dagster_instance: dg.DagsterInstance) ->
     for connection in project.connections.values():
         rate_limit = getattr(connection, "rate_limit", None)
         if rate_limit is not None and rate_limit.max_concurrency:
-            pool = f"restsync/{connection.id}"
+            pool = pool_name(connection.id)
             dagster_instance.event_log_storage.set_concurrency_slots(pool, rate_limit.max_concurrency)
             limits[pool] = rate_limit.max_concurrency
     return limits
@@ -76,9 +77,7 @@ def materialize_pipeline(
     defs = build_definitions(project=project, on_page=on_page)
     repo = defs.get_repository_def()
     assets = list(repo.assets_defs_by_key.values())
-    groups: dict[object, list[Table]] = {}
-    for table in tables:
-        groups.setdefault(table.partitions.model_dump_json() if table.partitions else None, []).append(table)
+    groups = group_by_partitions(tables)
     dagster_instance = dagster_instance or instance(project)
     apply_pool_limits(project, dagster_instance)
     results = []
@@ -87,7 +86,7 @@ def materialize_pipeline(
     for sig, members in sorted(groups.items(), key=lambda kv: kv[0] is not None):
         keys = [] if isinstance(source, DeltaConnection) else [asset_key(pipeline, t) for t in members]
         if rest_destination and sig is None:
-            keys += [delivery_key(pipeline, t) for t in members]
+            keys += [delivery_key(asset_key(pipeline, t)) for t in members]
         selection = dg.AssetSelection.assets(*keys)
         key = None
         if sig is not None:

@@ -8,7 +8,7 @@ import dagster as dg
 
 from ..config import Project
 from ..config.pipeline import Pipeline
-from ..notify import send_hook
+from ..webhooks import send_hook
 from ..secrets import GLOBAL
 from .failures import failure_of
 
