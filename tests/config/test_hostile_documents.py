@@ -37,10 +37,10 @@ CASES = [
 def test_hostile_file_gives_file_line_error(tmp_path, base_docs, rel, content, line, expected):
     root = write_docs(tmp_path, base_docs)
     (root / rel).write_bytes(content)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not fail the bound
     with pytest.raises(ConfigError) as caught:
         load_project(root, environ={})
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     mine = [str(i) for i in caught.value.issues if i.file.endswith(rel)]
     assert len(mine) == 1, mine
     assert f"{rel}:{line}:" in mine[0] and expected in mine[0], mine[0]
