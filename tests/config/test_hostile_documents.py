@@ -37,10 +37,10 @@ CASES = [
 def test_hostile_file_gives_file_line_error(tmp_path, base_docs, rel, content, line, expected):
     root = write_docs(tmp_path, base_docs)
     (root / rel).write_bytes(content)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not fail the bound
     with pytest.raises(ConfigError) as caught:
         load_project(root, environ={})
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     mine = [str(i) for i in caught.value.issues if i.file.endswith(rel)]
     assert len(mine) == 1, mine
     assert f"{rel}:{line}:" in mine[0] and expected in mine[0], mine[0]
@@ -59,3 +59,15 @@ def test_empty_table_path_and_pipeline_name_are_rejected(tmp_path, base_docs):
     text = "\n".join(map(str, caught.value.issues))
     assert "tables[0].path: expected a non-empty value, got ''" in text
     assert "name: expected a non-empty value, got '  '" in text
+
+
+def test_a_lake_path_that_renders_empty_fails_before_writing(tmp_path, base_docs):
+    from restsync_dagster.config.templating import Renderer
+    from restsync_dagster.engine import lake_location
+    from restsync_dagster.errors import TemplateError
+    from restsync_dagster.secrets import Secrets
+
+    base_docs["connections/lake.yaml"]["path"] = "{{ env.LAKE_DIR }}"
+    project = load_project(write_docs(tmp_path, base_docs), environ={})
+    with pytest.raises(TemplateError, match="connection lake path rendered to an empty string"):
+        lake_location(project, project.pipeline("p"), Renderer(Secrets(), environ={"LAKE_DIR": " "}))
