@@ -49,6 +49,7 @@ class TableSyncResult:
     table_rows: int = 0
     pages: int = 0
     requests: int = 0
+    requests_skipped: int = 0
     retries: int = 0
     wait_s: float = 0.0
     bytes_received: int = 0
@@ -79,6 +80,7 @@ class TableSyncResult:
             out.rows += r.rows
             out.pages += r.pages
             out.requests += r.requests
+            out.requests_skipped += r.requests_skipped
             out.retries += r.retries
             out.wait_s += r.wait_s
             out.bytes_received += r.bytes_received
@@ -263,6 +265,7 @@ def run_table_sync(
         rows=result.rows,
         pages=stats.pages,
         requests=stats.requests,
+        requests_skipped=stats.requests_skipped,
         retries=stats.retries,
         wait_s=stats.waited_s,
         bytes_received=stats.bytes_received,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PositiveFloat, field_validator
 
 from .auth import Auth, NoAuth
-from .common import Id, Model, NonBlank, RateLimit
+from .common import Id, IntList, Model, NonBlank, RateLimit
 
 
 class Ping(Model):
@@ -28,6 +28,9 @@ class RestConnection(Model):
     timeout_s: PositiveFloat = 30.0
     rate_limit: RateLimit | None = None
     ping: Ping | None = None
+    skip_statuses: IntList = Field(default_factory=list)
+    """Statuses that mean "no records here" for every table of this connection (a table's
+    `response.skip_statuses` overrides it): no records, counted as skipped, never a failure. Example: `[404]`"""
     verify_tls: bool = True
     proxy: str | None = None
     description: str | None = None

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from .auth import Auth
-from .common import ConnectionRef, Id, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .common import ConnectionRef, Id, IntList, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
 from .job import Job
@@ -45,6 +45,13 @@ class Response(Model):
     root_key: str | None = None
     success_field: str | None = None
     success_values: list[Any] | None = None
+    skip_statuses: IntList | None = None
+    """Statuses that mean "no records here": such a response yields nothing, is counted as skipped and
+    never fails the run (child endpoints answer 404 for a deleted parent). Default: the connection's
+    `skip_statuses`; `[]` skips nothing. Example: `[404, 403]`"""
+    error_path: str | None = None
+    """Dotted path of an error list or message in a 200 answer (GraphQL's `errors`): when present and
+    not empty the request failed; it is retried like a 503, then fails naming the path. Example: `errors`"""
 
     @model_validator(mode="after")
     def _pair(self) -> "Response":

@@ -34,6 +34,7 @@ def materialize_metadata(result: TableSyncResult) -> dict:
         "restsync/preview": dg.MetadataValue.md(result.preview_markdown()),
         "restsync/pages": dg.MetadataValue.int(result.pages),
         "restsync/requests": dg.MetadataValue.int(result.requests),
+        "restsync/requests_skipped": dg.MetadataValue.int(result.requests_skipped),
         "restsync/retries": dg.MetadataValue.int(result.retries),
         "restsync/rate_limit_wait_s": dg.MetadataValue.float(round(result.wait_s, 3)),
         "restsync/bytes_received": dg.MetadataValue.int(result.bytes_received),

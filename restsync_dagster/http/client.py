@@ -67,6 +67,8 @@ class RequestStats:
     bytes_received: int = 0
     pages: int = 0
     records: int = 0
+    requests_skipped: int = 0
+    """Answers with a status in ``skip_statuses`` (no records, not a failure)."""
 
     @property
     def waited_s(self) -> float:
@@ -87,6 +89,8 @@ class Reply:
     response: httpx.Response
     data: Any
     elapsed_s: float
+    skipped: bool = False
+    """The status is one of the caller's ``skip_statuses``: no body to read, no records."""
 
 
 class RestClient:
@@ -185,8 +189,12 @@ class RestClient:
         parse: Callable[[httpx.Response], Any] | None = None,
         table_name: str | None = None,
         stats: RequestStats | None = None,
+        skip_statuses: frozenset[int] = frozenset(),
     ) -> Reply:
         """Send one logical request, retrying per the effective ``rate_limit`` policy.
+
+        A status in ``skip_statuses`` is an answer, not a failure: the reply comes back with
+        ``skipped`` set and is counted in ``stats.requests_skipped``.
 
         ``url`` may be relative to ``base_url``. ``parse`` runs inside the retry loop so a
         :class:`SoftFailure` it raises is retried. ``rate_limit=None`` disables the request
@@ -254,6 +262,9 @@ class RestClient:
             if response is not None:
                 status = response.status_code
                 stats.bytes_received += len(response.content)
+                if status in skip_statuses:
+                    stats.requests_skipped += 1
+                    return Reply(response, None, elapsed, skipped=True)
                 if status in retry_on:
                     last_status, last_error = status, self._status_text(response)
                 elif status in (401, 403):

@@ -28,7 +28,7 @@ import httpx
 import orjson
 
 from ..errors import PaginationError, ResponseError
-from .bodies import RecordsNotFound, check_success, extract_records, parse_response
+from .bodies import RecordsNotFound, check_errors, check_success, extract_records, parse_response
 from .client import Reply, RequestStats, RestClient
 from .paginators import PageRequest, Paginator, build_paginator
 
@@ -89,6 +89,9 @@ class _TableWalk:
         self.root_key = table.response.root_key
         self.success_field = table.response.success_field
         self.success_values = table.response.success_values
+        self.error_path = table.response.error_path
+        own = table.response.skip_statuses
+        self.skip_statuses = frozenset(own if own is not None else getattr(client.connection, "skip_statuses", ()))
         params = {k: v for k, v in table.params.items() if v is not None}
         if params_extra:
             params.update({k: v for k, v in params_extra.items() if v is not None})
@@ -108,13 +111,15 @@ class _TableWalk:
         data = parse_response(response, self.media_type)  # type: ignore[arg-type]
         if self.success_field:
             check_success(data, self.success_field, self.success_values)
+        if self.error_path:
+            check_errors(data, self.error_path)
         return data
 
     def fetch(self, request: PageRequest) -> Reply:
         return self.client.request(
             request.method, request.url, params=request.params, headers=request.headers, json=request.json,
             auth=self.auth, rate_limit=self.rate_limit, parse=self.parse, table_name=self.table_name,
-            stats=self.stats,
+            stats=self.stats, skip_statuses=self.skip_statuses,
         )
 
     def records(self, data: Any, number: int) -> list[Any]:
@@ -163,6 +168,16 @@ def iter_pages(
                      prefetch=prefetch and table.pagination is not None and page_cap != 1)
 
 
+def _skipped_page(walk: _TableWalk, reply: Reply, number: int) -> Page:
+    """The empty page of a response whose status the table skips (a 404 for a deleted parent)."""
+    response = reply.response
+    decision = f"status {response.status_code} is in skip_statuses: no records, stop"
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(walk.client.secrets.redact(f"{walk.where(number)}: {decision}"))
+    return Page(number=number, url=walk.client.describe_url(response.request.url), status=response.status_code,
+                content=b"", records=[], decision=decision, elapsed_s=reply.elapsed_s)
+
+
 PREFETCH_AFTER_S = 0.001
 """Prefetch the next page only once the caller has spent at least this long on a page: a caller
 that comes straight back gains nothing from a thread hand-off, which costs more than it saves."""
@@ -181,6 +196,9 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
             number += 1
             response = reply.response
             data = reply.data
+            if reply.skipped:
+                yield _skipped_page(walk, reply, number)
+                return
             records = walk.records(data, number)
 
             fingerprint = _fingerprint(records)
