@@ -14,6 +14,9 @@ from .common import Model
 
 class _Paginated(Model):
     max_pages: PositiveInt | None = None
+    stop_on_empty_page: bool = False
+    """Stop at a page with no records even when the body still names a next cursor or link (APIs
+    that repeat their last cursor forever). Example: `true`"""
 
 
 class OffsetPagination(_Paginated):

@@ -90,6 +90,7 @@ class _TableWalk:
         self.success_field = table.response.success_field
         self.success_values = table.response.success_values
         self.error_path = table.response.error_path
+        self.stop_on_empty_page = bool(getattr(table.pagination, "stop_on_empty_page", False))
         own = table.response.skip_statuses
         self.skip_statuses = frozenset(own if own is not None else getattr(client.connection, "skip_statuses", ()))
         params = {k: v for k, v in table.params.items() if v is not None}
@@ -216,6 +217,9 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
                 raise PaginationError(f"{walk.where(number)}: {exc}") from None
             decision = paginator.decision
             has_next = paginator.has_next_page
+            if has_next and not records and walk.stop_on_empty_page:
+                decision += "; empty page and stop_on_empty_page: stop"
+                has_next = False
 
             if record_cap is not None and seen + len(records) >= record_cap:
                 keep = record_cap - seen

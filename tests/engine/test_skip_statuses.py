@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import httpx
+import orjson
 import pytest
 from deltalake import DeltaTable
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from restsync_dagster.engine import open_client, run_table_sync
 from restsync_dagster.errors import HttpError
@@ -80,3 +81,17 @@ def test_an_empty_errors_list_is_no_error(httpserver: HTTPServer, make_client):
     t = table(name="customers", path="/graphql", method="POST", body={"query": "{ customers { id } }"},
               response={"root_key": "data.customers", "error_path": "errors"})
     assert [p.records for p in iter_pages(client, t)] == [[{"id": 1}]]
+
+
+def test_stop_on_empty_page_ends_a_cursor_that_never_runs_out(httpserver: HTTPServer, make_client):
+    pages = {None: {"data": [{"id": 1}], "next": "c1"}, "c1": {"data": [{"id": 2}], "next": "c2"},
+             "c2": {"data": [], "next": "c3"}}
+    httpserver.expect_request("/items").respond_with_handler(
+        lambda r: Response(orjson.dumps(pages.get(r.args.get("cursor"), pages["c2"])), content_type="application/json"))
+    client = make_client(httpserver.url_for("/"))
+    t = table(name="items", path="/items", response={"root_key": "data"},
+              pagination={"type": "cursor", "cursor_field": "next", "stop_on_empty_page": True})
+    walked = list(iter_pages(client, t))
+    assert [len(p.records) for p in walked] == [1, 1, 0]
+    assert walked[-1].decision.endswith("empty page and stop_on_empty_page: stop")
+    assert len(httpserver.log) == 3
