@@ -63,6 +63,16 @@ def test_runs_racing_to_create_a_table_all_land(uri, mode):
     assert sorted(r.version for r in results) == list(range(n))
 
 
+def test_runs_racing_to_create_a_keyed_table_with_the_same_keys_keep_one_row_per_key(uri):
+    """delta-rs would land a losing CREATE TABLE as the next version, adding its rows a second time."""
+    n = 3
+    results = in_threads([writer(uri, "merge", f"run-{i}", primary_key=["id"]) for i in range(n)],
+                         [pl.DataFrame({"id": list(range(25)), "v": [f"run-{i}"] * 25}) for i in range(n)])
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert ids(uri) == list(range(25))
+    assert [c["operation"] for c in DeltaTable(uri).history()].count("CREATE TABLE") == 1
+
+
 def test_concurrent_appends_to_an_existing_table_all_land(uri):
     write_deltalake(uri, pl.DataFrame({"id": [0]}).to_arrow())
     n = 4
