@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench clean java
 
 install: $(STAMP)
 
@@ -14,12 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# json-server (npm) is the third-party REST server the delivery tests write to.
+# json-server (npm) is the REST server the delivery tests write to; WireMock (npm) the fault suite's.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install node_modules/.installed
+# WireMock (npm) runs on Java for the fault suite (tests/faults); as root, install Debian's JRE if missing.
+java:
+	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; } || \
+		echo "java is missing and we are not root: tests/faults will be skipped"
+
+test: install node_modules/.installed java
 	$(BIN)/pytest
 
 demo: install
