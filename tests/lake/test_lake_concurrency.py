@@ -193,3 +193,13 @@ def _props(custom):
     from deltalake.transaction import CommitProperties
 
     return CommitProperties(custom_metadata=custom)
+
+
+def test_two_full_refreshes_racing_to_create_a_table_keep_one_and_fail_the_other(uri):
+    results = in_threads([writer(uri, "overwrite", f"run-{i}") for i in range(2)],
+                         [pl.DataFrame({"id": [i, i + 10]}) for i in range(2)])
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 1 and isinstance(failed[0], CommitConflictError)
+    assert "(overwrite of the whole table) conflicts with run run-" in str(failed[0])
+    winner = next(r for r in results if not isinstance(r, Exception))
+    assert ids(uri) in ([0, 10], [1, 11]) and winner.version == 0 and DeltaTable(uri).version() == 0
