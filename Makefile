@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench clean java
+.PHONY: install test postgres java demo bench clean
 
 install: $(STAMP)
 
@@ -19,14 +19,24 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# WireMock (npm) runs on Java for the fault suite (tests/faults); as root, install Debian's JRE if missing.
-java:
-	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; } || \
-		echo "java is missing and we are not root: tests/faults will be skipped"
-
-test: install node_modules/.installed java
+test: install node_modules/.installed postgres java
 	$(BIN)/pytest
+
+# The PostgreSQL suites start a throwaway cluster from Debian's postgresql binaries; install them when
+# missing and we are root (elsewhere those tests skip and say why).
+postgres:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+	  echo "PostgreSQL is not installed and cannot be installed here: its tests will skip"
+
+# WireMock (npm) runs on Java for the fault suite (tests/faults); install Debian's JRE when missing and
+# we are root (elsewhere those tests skip and say why).
+java:
+	@command -v java >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; } || \
+	  echo "java is not installed and cannot be installed here: tests/faults will skip"
 
 demo: install
 	$(BIN)/restsync validate

@@ -13,6 +13,7 @@ may need updating when they change; ``run.py`` does not depend on it.
 
 from __future__ import annotations
 
+import contextlib
 import argparse
 import os
 import subprocess
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     n = args.records
     server = Server()
     work = Path(tempfile.mkdtemp(prefix="restsync-stages-"))
+    stack = contextlib.ExitStack()
     try:
         base_url = server.serve(n)
         definitions, lake = work / "definitions", work / "lake"
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         project = load_project(str(definitions))
         pipeline = project.pipeline("bench")
         table = pipeline.table("records")
-        prep = engine.prepare(project, pipeline, table)
+        client = stack.enter_context(engine.open_client(project, pipeline.source.connection.id))
+        prep = engine.prepare(project, pipeline, table, client=client)
         print(f"{n:,} records, schema {'declared' if args.schema else 'inferred'}", flush=True)
 
         def pages():
@@ -112,13 +115,14 @@ def main(argv: list[str] | None = None) -> None:
         _timed("fetch + parse + type (Typer per page)", n, typed)
         _timed("fetch + parse + type + write + commit (sync_table)", n, written(str(work / "t1")))
         _timed("engine.run_table_sync (+ checks)", n,
-               lambda: engine.run_table_sync(project, pipeline, table, run_id="stages"))
+               lambda: engine.run_table_sync(project, pipeline, table, client=client, run_id="stages"))
         print("what if:")
         _timed("  fetch + parse + type 64 pages at a time", n, typed_batched)
         _timed("  fetch + parse + polars.read_json(page bytes) per page", n, read_json)
         print("fixed costs of the CLI:")
         _fixed_costs()
     finally:
+        stack.close()
         server.stop()
         import shutil
 

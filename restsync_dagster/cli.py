@@ -41,7 +41,7 @@ def describe_cadence(pipeline: Pipeline) -> str:
         cadence = f"every {sync.frequency} min"
     else:
         cadence = f"extract every {sync.source_frequency} min, deliver every {sync.destination_frequency} min"
-    return cadence + ("" if sync.enabled else " (schedule off)")
+    return cadence + ("; schedules on" if sync.enabled else "; schedules off")
 
 
 def summary_line(project: Project, pipeline: Pipeline) -> str:
@@ -142,7 +142,7 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
     console = Console()
     for line in result.decisions:
         console.print(GLOBAL.redact(line), markup=False, highlight=False)
-    console.print(f"{result.records} records in {len(result.decisions)} page(s), {result.stats.requests} request(s)")
+    console.print(f"{result.records} records in {result.pages} page(s), {result.stats.requests} request(s)")
     schema = RichTable(title="schema")
     schema.add_column("column")
     schema.add_column("type")

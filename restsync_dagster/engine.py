@@ -1,15 +1,18 @@
 """One table sync, end to end, without Dagster: render → page → type → transform → one Delta commit.
 
-The Dagster asset, the CLI and the tests all call ``run_table_sync``; it only needs the loaded
-project, the table and (for partitioned tables) the partition window.
+The Dagster asset, the CLI and the tests all call ``run_table_sync`` with the loaded project, the
+table, the source connection's open :class:`RestClient` (the Dagster resource owns it for a run;
+other callers use :func:`open_client`) and, for partitioned tables, the partition window. Nothing
+here is process-wide: progress goes to an explicit ``on_page`` callback.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
@@ -19,18 +22,22 @@ from .config.connection import DeltaConnection, RestConnection
 from .config.pipeline import Pipeline, Table, parse_instant
 from .config.templating import Renderer
 from .errors import RestSyncError
+from .home import restsync_home
 from .config.columns import output_columns
 from .http import RequestStats, RestClient, iter_pages
-from .lake import read_cursor, read_table_keys, sync_table, table_uri
+from .http.jobs import iter_job_pages
+from .lake import read_cursor, sync_table, table_uri
 from .lake.checks import run_checks
 from .secrets import GLOBAL, Secrets
+from .streams import record_values, request_streams
+from .windows import Window as IncrementalWindow, WindowedPages, split_windows
 
 log = logging.getLogger("restsync.engine")
 
 Window = tuple[str, datetime, datetime]
 
-#: Set by the CLI to draw a progress bar: called with (table key, page number, records in the page).
-progress_hook: Callable[[str, int, int], None] | None = None
+OnPage = Callable[[str, int, int], None]
+"""Called after each page with (table key, page number, records in the page); the CLI draws progress."""
 
 
 @dataclass
@@ -93,15 +100,15 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> t
     elif pipeline.staging is not None:
         delta = project.connection(pipeline.staging.connection.id)
     else:
-        return ".restsync/staging", {}
+        return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
     root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
     options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
     return root, options
 
 
-def _incremental_start(table: Table, cursor: Any) -> Any:
+def _incremental_start(table: Table, cursor: Any, initial_value: Any) -> Any:
     inc = table.incremental
-    start = cursor if cursor is not None else inc.initial_value
+    start = cursor if cursor is not None else initial_value
     if start is None or not inc.lookback:
         return start
     delta = parse_duration(inc.lookback)
@@ -129,14 +136,22 @@ class Prepared:
     cursor_before: Any
     requests: Callable[[], Iterator[tuple[Table, dict]]]
     where: str
+    windows: list[IncrementalWindow] | None = None
+    """The incremental windows of this run (``incremental.window``), in request order."""
 
 
 def prepare(
-    project: Project, pipeline: Pipeline, table: Table, *, partition: Window | None = None, secrets: Secrets = GLOBAL
+    project: Project,
+    pipeline: Pipeline,
+    table: Table,
+    *,
+    client: RestClient,
+    partition: Window | None = None,
+    secrets: Secrets = GLOBAL,
 ) -> Prepared:
     renderer = Renderer(secrets)
     root, storage_options = lake_location(project, pipeline, renderer)
-    uri = table_uri(root, pipeline.key, table.key)
+    uri = table_uri(root, pipeline.key, table.key, table.location)
     source = project.connection(pipeline.source.connection.id)
     if not isinstance(source, RestConnection):
         raise RestSyncError(f"pipeline {pipeline.name!r}: table {table.name!r} reads a Delta source; it is delivered, not synced")
@@ -145,33 +160,45 @@ def prepare(
     if partition is not None:
         key, start, end = partition
         context["partition"] = {"key": key, "start": _iso(start), "end": _iso(end)}
+    where = f"pipeline {pipeline.name!r} table {table.name!r}"
     cursor_before = None
     params_extra: dict[str, Any] = {}
+    windows = None
     if table.incremental is not None:
         cursor_before = read_cursor(uri, storage_options)
-        start_value = _incremental_start(table, cursor_before)
-        context["incremental"] = {"start": start_value, "end": _iso(now)}
-        if table.incremental.param:
-            params_extra[table.incremental.param] = start_value
-    connection = renderer.render_model(source, {"dt": context["dt"]}, where=f"connection {source.id}")
-    where = f"pipeline {pipeline.name!r} table {table.name!r}"
+        inc, bounds = table.incremental, {"dt": context["dt"]}
+        initial = renderer.render(inc.initial_value, bounds, where=f"{where} incremental.initial_value")
+        end = _iso(now) if inc.end is None else renderer.render(inc.end, bounds, where=f"{where} incremental.end")
+        start_value = _incremental_start(table, cursor_before, initial)
+        context["incremental"] = {"start": start_value, "end": end}
+        if inc.param:
+            params_extra[inc.param] = start_value
+        if inc.window is not None:
+            windows = split_windows(start_value, end, inc.window)
     return Prepared(
         uri=uri,
         storage_options=storage_options,
-        client=get_client(connection, secrets=secrets),
+        client=client,
         source_id=str(source.id),
         context=context,
         params_extra=params_extra,
         cursor_before=cursor_before,
-        requests=lambda: _requests(project, pipeline, table, renderer, context, root, storage_options, where),
+        requests=lambda: _requests(project, pipeline, table, renderer, context, root, storage_options, where, windows),
         where=where,
+        windows=windows,
     )
 
 
-def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True) -> Iterator[tuple[Any, list[dict]]]:
-    """(page, records) over every request of the table; child records get their parent's fields."""
+def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True,
+                 on_stream: Callable[[dict], None] | None = None) -> Iterator[tuple[Any, list[dict]]]:
+    """(page, records) over every request stream of the table; records get their stream's parent
+    and fan-out values. ``on_stream(extra)`` is called before each stream's pages, in stream order."""
     for rendered, extra in prep.requests():
-        for page in iter_pages(
+        if on_stream is not None:
+            on_stream(extra)
+        values = record_values(extra)
+        source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
+        for page in source(
             prep.client,
             rendered,
             connection_name=prep.source_id,
@@ -182,10 +209,9 @@ def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages
             prefetch=prefetch,
         ):
             records = page.records
-            parent_values = extra.get("parent")
-            if parent_values:
+            if values:
                 for record in records:
-                    for name, value in parent_values.items():
+                    for name, value in values.items():
                         record.setdefault(name, value)
             yield page, records
 
@@ -195,25 +221,28 @@ def run_table_sync(
     pipeline: Pipeline,
     table: Table,
     *,
+    client: RestClient,
     run_id: str,
     partition: Window | None = None,
     log: Any = log,
     secrets: Secrets = GLOBAL,
+    on_page: OnPage | None = None,
 ) -> TableSyncResult:
     started = time.monotonic()
-    prep = prepare(project, pipeline, table, partition=partition, secrets=secrets)
+    prep = prepare(project, pipeline, table, client=client, partition=partition, secrets=secrets)
     uri, storage_options, cursor_before, where = prep.uri, prep.storage_options, prep.cursor_before, prep.where
     stats = RequestStats()
+    windowed = WindowedPages(prep.windows, where=where) if prep.windows is not None else None
 
     def pages() -> Iterator[list[dict]]:
-        for page, records in iter_records(prep, table, stats):
-            if progress_hook is not None:
-                progress_hook(table.key, page.number, len(records))
+        for page, records in iter_records(prep, table, stats, on_stream=windowed.on_stream if windowed else None):
+            if on_page is not None:
+                on_page(table.key, page.number, len(records))
             yield records
 
     log.info(f"syncing {where} into {uri}" + (f" (partition {partition[0]})" if partition else ""))
     result = sync_table(
-        pages(),
+        windowed.pages(pages()) if windowed else pages(),
         table=table,
         transformations=pipeline.transformations_for(table),
         table_uri=uri,
@@ -221,7 +250,10 @@ def run_table_sync(
         run_id=run_id,
         partition_key=partition[0] if partition else None,
         cursor_before=cursor_before,
+        settle_cursor=(lambda computed: windowed.settle_cursor(computed, cursor_before)) if windowed else None,
     )
+    if windowed is not None:
+        windowed.raise_if_failed(result.version)
     out = TableSyncResult(
         pipeline=pipeline.key,
         table=table.key,
@@ -257,18 +289,36 @@ def run_table_sync(
     return out
 
 
-_CLIENTS: dict[str, RestClient] = {}
-_CLIENTS_LOCK = threading.Lock()
+@contextmanager
+def open_client(
+    project: Project, connection_id: object, *, secrets: Secrets = GLOBAL, overrides: dict[str, Any] | None = None
+) -> Iterator[RestClient]:
+    """The client of a REST connection, rendered with ``secrets`` and closed on exit.
+
+    ``overrides`` replaces top-level fields (``base_url``, ``auth``) before rendering; the Dagster
+    resource uses it to apply its configured values. For callers outside Dagster (CLI, tests).
+    """
+    connection = project.connection(connection_id)
+    if not isinstance(connection, RestConnection):
+        raise RestSyncError(f"connection {connection_id!r} is a Delta connection; it has no HTTP client")
+    with rendered_client(connection, secrets=secrets, overrides=overrides) as client:
+        yield client
 
 
-def get_client(connection: RestConnection, *, secrets: Secrets) -> RestClient:
-    """One client per (rendered) connection per process, so tables share keep-alive and tokens."""
-    key = connection.model_dump_json()
-    with _CLIENTS_LOCK:
-        client = _CLIENTS.get(key)
-        if client is None:
-            client = _CLIENTS[key] = RestClient(connection, secrets=secrets)
-        return client
+@contextmanager
+def rendered_client(
+    connection: RestConnection, *, secrets: Secrets = GLOBAL, overrides: dict[str, Any] | None = None
+) -> Iterator[RestClient]:
+    """A client for ``connection`` after ``overrides`` and template rendering (``dt`` is today)."""
+    if overrides:
+        connection = connection.model_copy(update=overrides)
+    today = datetime.now(timezone.utc).date().isoformat()
+    rendered = Renderer(secrets).render_model(connection, {"dt": today}, where=f"connection {connection.id}")
+    client = RestClient(rendered, secrets=secrets)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def _iso(value: datetime) -> str:
@@ -277,21 +327,13 @@ def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _requests(project, pipeline, table, renderer, context, root, storage_options, where) -> Iterator[tuple[Table, dict]]:
-    """The rendered table once, or once per parent row for child tables."""
-    if table.parent is None:
-        yield renderer.render_model(table, context, where=where), {}
-        return
-    parent = pipeline.table(table.parent.table)
-    parent_uri = table_uri(root, pipeline.key, parent.key)
-    columns = list(table.parent.fields)
-    for row in read_table_keys(parent_uri, columns, storage_options):
-        values = {alias: row[column] for column, alias in table.parent.fields.items()}
-        yield renderer.render_model(table, {**context, "parent": values}, where=where), {"parent": values}
+def _requests(project, pipeline, table, renderer, context, root, storage_options, where, windows=None) -> Iterator[tuple[Table, dict]]:
+    """One (rendered table, extra) pair per request stream: windows × parent rows × fan-out values."""
+    yield from request_streams(pipeline, table, renderer, context, root, storage_options, where, windows)
 
 
 def run_table_delivery(
-    project: Project, pipeline: Pipeline, table: Table, *, run_id: str, secrets: Secrets = GLOBAL
+    project: Project, pipeline: Pipeline, table: Table, *, client: RestClient, run_id: str, secrets: Secrets = GLOBAL
 ) -> Any:
     """Push a table's new and changed rows to the pipeline's REST destination (SPEC §7).
 
@@ -310,16 +352,15 @@ def run_table_delivery(
         uri = f"{root.rstrip('/')}/{table.name.strip('/')}"
         options = renderer.render(source.storage_options, where=f"connection {source.id} storage_options")
     else:
-        uri, options = table_uri(staging_root, pipeline.key, table.key), staging_options
+        uri, options = table_uri(staging_root, pipeline.key, table.key, table.location), staging_options
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
-    connection = renderer.render_model(destination, {}, where=f"connection {destination.id}")
     request = renderer.render_model(request, {}, where=f"pipeline {pipeline.name!r} table {table.name!r} request")
     column_types = {f.name: f.type for f in table.schema_ or []}
     log.info(f"delivering {uri} to {destination.id} ({request.method} {request.url or request.path})")
     return deliver_table(
         iter_table_batches(uri, options),
-        client=get_client(connection, secrets=secrets),
+        client=client,
         request=request,
         key_columns=list(request.key or table.primary_key or []),
         staging_root=staging_root,
@@ -330,5 +371,5 @@ def run_table_delivery(
         run_id=run_id,
         secrets=secrets,
         column_types=column_types or None,
-        max_workers=(connection.rate_limit.max_concurrency if connection.rate_limit else None),
+        max_workers=(client.connection.rate_limit.max_concurrency if client.connection.rate_limit else None),
     )

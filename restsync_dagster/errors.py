@@ -6,10 +6,12 @@
       ├── HttpError                         a request failed for good (after retries)
       │     ├── AuthError                   credentials rejected after one refresh/re-login
       │     ├── PaginationError             a paginator loop or an unusable page
+      │     ├── JobError                    a report job failed, timed out or gave no files
       │     └── ResponseError (ValueError)  a body that is not what the table expects
       ├── SchemaError (ValueError)          a value does not fit the table's schema
       ├── LakeError                         a Delta read or write failed
       │     └── CommitConflictError         another run committed the same rows first
+      ├── WindowError                       an incremental window failed (earlier windows committed)
       └── DeliveryError                     a REST destination rejected records
 
 Every message names the file, table, page or field it is about, and never a secret.
@@ -55,6 +57,10 @@ class ResponseError(HttpError, ValueError):
     pass
 
 
+class JobError(HttpError):
+    """A report job failed or timed out; the message names the job id and its last status."""
+
+
 class SchemaError(RestSyncError, ValueError):
     pass
 
@@ -69,3 +75,13 @@ class CommitConflictError(LakeError):
 
 class DeliveryError(RestSyncError):
     pass
+
+
+class WindowError(RestSyncError):
+    """An incremental window failed for good; ``committed_version`` holds the earlier windows'
+    commit (``None`` when no window had completed) and ``cause`` the failure."""
+
+    def __init__(self, message: str, *, cause: BaseException, committed_version: int | None = None):
+        self.cause = cause
+        self.committed_version = committed_version
+        super().__init__(message)

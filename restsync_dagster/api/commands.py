@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 import click
 
-from .home import dagster_home
+from ..config import definitions_dir
+from ..home import dagster_home
 from .keys import MAX_EXPIRES_DAYS, KeyStore, KeyStoreError
 
 
@@ -24,7 +25,7 @@ def api_command(host: str, port: int, directory: str | None, workspace: str | No
 
 
 def _store() -> KeyStore:
-    return KeyStore.for_home(dagster_home())
+    return KeyStore.for_home(dagster_home(project_root=definitions_dir().resolve().parent))
 
 
 @click.group("keys")

@@ -12,7 +12,7 @@ import uvicorn
 
 from ..config import definitions_dir as default_definitions_dir
 from .app import create_app
-from .home import dagster_home as resolve_home
+from ..home import dagster_home as resolve_home
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -30,7 +30,7 @@ def serve(
     """Serve until interrupted. Defaults: ``$RESTSYNC_DEFINITIONS_DIR`` or ``definitions_yaml/``;
     ``$DAGSTER_HOME`` or ``.dagster_home/`` (created on demand)."""
     definitions = default_definitions_dir(definitions_dir).resolve()
-    home = resolve_home(dagster_home)
+    home = resolve_home(dagster_home, project_root=definitions.parent)
     # This process serves one folder: child processes (the Dagster code server) see it too.
     os.environ["RESTSYNC_DEFINITIONS_DIR"] = str(definitions)
     app = create_app(definitions, home, workspace=Path(workspace) if workspace else None)

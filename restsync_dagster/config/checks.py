@@ -28,17 +28,28 @@ def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from walk_strings(v, f"{path}[{i}]")
 
 
-def check_templates(data: dict, allowed_for: Callable[[str], dict[str, set[str] | None]], report: Report) -> set[str]:
-    """Parse every template; report syntax errors and unknown variables; return required env names."""
+def check_templates(
+    data: dict,
+    allowed_for: Callable[[str], dict[str, set[str] | None]],
+    report: Report,
+    rendered: Callable[[str], bool] | None = None,
+) -> set[str]:
+    """Parse every template; report syntax errors, unknown variables and filters, and templates in
+    fields that are never rendered; return required env names."""
     required: set[str] = set()
     for path, text in walk_strings(data):
         if not is_template(text):
+            continue
+        if rendered is not None and not rendered(path):
+            report(path, "this field is read as written, templates are not rendered here")
             continue
         try:
             info = inspect(text)
         except TemplateError as exc:
             report(path, str(exc))
             continue
+        for name in sorted(info.unknown_filters):
+            report(path, f"unknown template filter {name!r}; date filters: epoch, epoch_ms, strftime")
         allowed = allowed_for(path)
         for name in sorted(info.names):
             if name not in allowed:
@@ -71,10 +82,21 @@ def pipeline_scope(data: dict) -> Callable[[str], dict[str, set[str] | None]]:
         if path.startswith("tables["):
             index = int(path[7 : path.index("]")])
             table = tables[index] if index < len(tables) and isinstance(tables[index], dict) else {}
+            field = path[path.index("]") + 2 :]
+            if field.startswith(("incremental.", "fan_out")):
+                return allowed
             if table.get("partitions"):
                 allowed["partition"] = {"start", "end", "key"}
-            if table.get("incremental"):
+            incremental = table.get("incremental")
+            if incremental:
                 allowed["incremental"] = {"start", "end"}
+                if isinstance(incremental, dict) and incremental.get("window"):
+                    allowed["window"] = {"start", "end"}
+            fan_out = table.get("fan_out")
+            if isinstance(fan_out, dict):
+                allowed["fan"] = set(map(str, fan_out))
+            if field.startswith(("job.poll", "job.download")):
+                allowed["job"] = {"id"}
             parent = table.get("parent")
             if isinstance(parent, dict):
                 fields = parent.get("fields")
@@ -153,6 +175,11 @@ def check_pipeline(
                     report(f"tables[{i}].primary_key[{k}]", f"primary key column {name!r} is not a column of the table ({', '.join(cols)})")
             if table.incremental is not None and table.incremental.cursor_field not in {f.name for f in table.schema_ or []}:
                 report(f"tables[{i}].incremental.cursor_field", f"{table.incremental.cursor_field!r} is not in the table's schema")
+        if table.fan_out and table.schema_ is not None:
+            declared = {f.name for f in table.schema_}
+            for name in table.fan_out:
+                if name not in declared:
+                    report(f"tables[{i}].fan_out.{name}", f"fan-out values are written to column {name!r}: declare it in the table's schema")
         if table.parent is not None:
             _check_parent(pipeline, i, report)
         if rest_destination:

@@ -5,9 +5,10 @@ Loading reads files only: it never renders a template, reads a secret or touches
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +21,10 @@ from .connection import Connection, DeltaConnection, RestConnection
 from .hook import Hook
 from .issues import Issue, format_path, from_validation_error
 from .pipeline import Pipeline
+from .seed002 import is_seed_document, translate
+from .source import SUFFIXES, MappedSource, SourceFile, read_source
 from .source import SUFFIXES, SourceFile, read_source
+from .templated import is_rendered
 
 log = logging.getLogger("restsync.config")
 
@@ -100,9 +104,8 @@ def _validate(kind: str, src: SourceFile, issues: list[Issue]) -> Any:
         errors = exc.errors(include_url=False)
         for error in errors:
             error["loc"] = loc_fix(tuple(error["loc"]))
-        issues.extend(
-            from_validation_error(_Errors(errors), root=root, data=data, file=src.display, line_of=src.line_of)
-        )
+        found = from_validation_error(_Errors(errors), root=root, data=data, file=src.display, line_of=src.line_of)
+        issues.extend(replace(i, path=format_path(src.field_path(_split(i.path)))) for i in found)
         return None
 
 
@@ -130,7 +133,11 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         for path_ in _files(root, kind):
             src, problems = read_source(path_, _display(path_))
             issues.extend(problems)
-            if not problems:
+            if problems:
+                continue
+            if kind == "pipelines" and is_seed_document(src.data):
+                docs.extend(_seed_docs(src, issues))
+            else:
                 docs.append(_Doc(kind, src))
     if not any(doc.kind == "pipelines" for doc in docs) and not _files(root, "pipelines"):
         project.warnings.append(Issue(_display(root), "", "no pipeline documents found in pipelines/", severity="warning"))
@@ -141,7 +148,9 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         data = doc.src.data
         report = _reporter(doc.src, issues)
         scope = {"connections": connection_scope, "hooks": hook_scope}.get(doc.kind) or pipeline_scope(data)
-        project.missing_env |= {n for n in check_templates(data, scope, report) if n not in environ}
+        kind = doc.kind if doc.kind != "connections" else str(data.get("type"))
+        rendered = functools.partial(is_rendered, kind)
+        project.missing_env |= {n for n in check_templates(data, scope, report, rendered) if n not in environ}
         doc.model = _validate(doc.kind, doc.src, issues)
         ident = str(data.get("id")) if doc.kind != "pipelines" else to_key(str(data.get("name", "")))
         if doc.model is None:
@@ -172,9 +181,25 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
     return project
 
 
+def _seed_docs(src: SourceFile, issues: list[Issue]) -> list[_Doc]:
+    """An ETL model document as the pipeline and connection documents it stands for; their line
+    numbers and field paths point back into the original file."""
+    translation = translate(src.data, src.path.stem)
+    for parts, message in translation.problems:
+        issues.append(Issue(src.display, format_path(parts), message, src.line_of(parts)))
+    if translation.pipeline is None:
+        return []
+    out = [_Doc("pipelines", MappedSource.of(src, translation.pipeline, translation.original))]
+    for conn in translation.connections:
+        anchor = translation.output_path if conn["id"].endswith("__destination") else (translation.table_paths or [["CONFIG"]])[0]
+        out.append(_Doc("connections", MappedSource.of(src, conn, lambda parts, a=anchor: a)))
+    return out
+
+
 def _reporter(src: SourceFile, issues: list[Issue]) -> Callable[[str, str], None]:
     def report(path: str, message: str) -> None:
-        issues.append(Issue(src.display, path, message, src.line_of(_split(path))))
+        parts = _split(path)
+        issues.append(Issue(src.display, format_path(src.field_path(parts)), message, src.line_of(parts)))
 
     return report
 

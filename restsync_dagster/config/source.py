@@ -37,6 +37,10 @@ class SourceFile:
     data: Any = None
     node: yaml.Node | None = field(default=None, repr=False)
 
+    def field_path(self, parts: Sequence[str | int]) -> list[str | int]:
+        """The path to show for a field of the document (translated documents show the original)."""
+        return list(parts)
+
     def line_of(self, parts: Sequence[str | int]) -> int | None:
         """1-based line of the deepest node of ``parts`` that exists."""
         node = self.node
@@ -56,6 +60,28 @@ class SourceFile:
             else:
                 return line
         return line
+
+
+@dataclass
+class MappedSource(SourceFile):
+    """A document translated from another file (an ETL model document): its fields' lines are those
+    of the original fields they came from."""
+
+    original: Any = None
+    """Translated field path (a list of parts) → original field path."""
+    base: SourceFile | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, base: SourceFile, data: Any, original: Any) -> "MappedSource":
+        return cls(path=base.path, display=base.display, text=base.text, data=data, node=None,
+                   original=original, base=base)
+
+    def line_of(self, parts: Sequence[str | int]) -> int | None:
+        assert self.base is not None
+        return self.base.line_of(self.original(list(parts)))
+
+    def field_path(self, parts: Sequence[str | int]) -> list[str | int]:
+        return list(self.original(list(parts)))
 
 
 def read_source(path: Path, display: str) -> tuple[SourceFile, list[Issue]]:

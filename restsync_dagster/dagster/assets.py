@@ -8,6 +8,7 @@ from ..config import Project
 from ..config.pipeline import Pipeline, Table
 from ..engine import TableSyncResult, run_table_sync
 from ..secrets import GLOBAL
+from .resources import PROGRESS_KEY, resource_key
 from .translator import get_asset_spec, pool_name
 
 CHECK_PK = "primary_key_unique_not_null"
@@ -67,6 +68,7 @@ def table_asset(
 ) -> dg.AssetsDefinition:
     spec = get_asset_spec(project, pipeline, table, partitions_def=partitions_def, automation_condition=automation_condition)
     checks = check_specs(spec.key, table)
+    connection_key = resource_key(pipeline.source.connection.id)
 
     @dg.multi_asset(
         name=f"{pipeline.key}__{table.key}",
@@ -74,10 +76,13 @@ def table_asset(
         check_specs=checks,
         pool=pool_name(pipeline.source.connection.id),
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
+        backfill_policy=backfill_policy(table) if partitions_def is not None else None,
         op_tags={"restsync/pipeline": pipeline.key},
+        required_resource_keys={connection_key, PROGRESS_KEY},
     )
     def _sync(context):
+        client = getattr(context.resources, connection_key).client
+        on_page = getattr(context.resources, PROGRESS_KEY).on_page
         windows = []
         if partitions_def is not None:
             windows = _windows(context)
@@ -88,9 +93,11 @@ def table_asset(
                     project,
                     pipeline,
                     table,
+                    client=client,
                     run_id=context.run_id,
                     partition=window,
                     log=context.log,
+                    on_page=on_page,
                 )
             )
         final = results[-1]
@@ -100,6 +107,12 @@ def table_asset(
         yield from check_results(spec.key, checks, final)
 
     return _sync
+
+
+def backfill_policy(table: Table) -> dg.BackfillPolicy:
+    """One run for the whole range, or runs of ``partitions.max_per_run`` partitions each."""
+    limit = table.partitions.max_per_run if table.partitions is not None else None
+    return dg.BackfillPolicy.single_run() if limit is None else dg.BackfillPolicy.multi_run(max_partitions_per_run=limit)
 
 
 def _windows(context: dg.AssetExecutionContext) -> list[tuple[str, object, object]]:

@@ -9,6 +9,7 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
+from .resources import resource_key
 from .translator import asset_key, delivery_key, pool_name
 
 
@@ -30,6 +31,7 @@ def _metadata(result) -> dict:
 def delivery_asset(project: Project, pipeline: Pipeline, table: Table) -> dg.AssetsDefinition:
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
+    connection_key = resource_key(destination.id)
     spec = dg.AssetSpec(
         key=delivery_key(pipeline, table),
         deps=[asset_key(pipeline, table)],
@@ -46,10 +48,12 @@ def delivery_asset(project: Project, pipeline: Pipeline, table: Table) -> dg.Ass
         specs=[spec],
         pool=pool_name(destination.id),
         op_tags={"restsync/pipeline": pipeline.key},
+        required_resource_keys={connection_key},
     )
     def _deliver(context):
+        client = getattr(context.resources, connection_key).client
         try:
-            result = run_table_delivery(project, pipeline, table, run_id=context.run_id)
+            result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run_id)
         except DeliveryError as exc:
             partial = getattr(exc, "result", None)
             if partial is not None:

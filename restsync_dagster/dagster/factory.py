@@ -15,7 +15,8 @@ from .assets import table_asset
 from .delivery import delivery_asset
 from .maintenance import maintenance_defs
 from .partitions import partitions_def, signature
-from .resources import build_resource, resource_key
+from ..engine import OnPage
+from .resources import build_resources
 from .schedules import schedule_for_job
 from .sensors import hook_sensors
 from .translator import get_asset_spec
@@ -117,7 +118,10 @@ def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, 
     return specs + deliveries, [job], [schedule], sensors
 
 
-def build_definitions(directory: str | os.PathLike | None = None, *, project: Project | None = None) -> dg.Definitions:
+def build_definitions(
+    directory: str | os.PathLike | None = None, *, project: Project | None = None, on_page: OnPage | None = None
+) -> dg.Definitions:
+    """Everything Dagster needs for a definitions folder; ``on_page`` receives each synced page."""
     project = project or load_project(directory)
     assets, jobs, schedules, sensors = [], [], [], []
     for pipeline in project.pipelines.values():
@@ -135,7 +139,7 @@ def build_definitions(directory: str | os.PathLike | None = None, *, project: Pr
                 description="Materializes newly added tables of pipelines with auto_sync_new_tables",
             )
         )
-    resources = {resource_key(c.id): build_resource(c) for c in project.connections.values()}
+    resources = build_resources(project, on_page)
     return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources)
 
 

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from .. import engine
 from ..config import Project
 from ..config.pipeline import Pipeline
 from ..secrets import GLOBAL
@@ -48,11 +47,7 @@ def run_sync(project: Project, pipeline: Pipeline, table_names: list[str], parti
             rate = f"{c[0] / elapsed:,.0f}" if elapsed > 0.2 else "-"
             progress.update(tasks[table_key], rows=int(c[0]), pages=int(c[1]), rate=rate)
 
-        engine.progress_hook = on_page
-        try:
-            results = materialize_pipeline(project, pipeline, tables, partition=partition)
-        finally:
-            engine.progress_hook = None
+        results = materialize_pipeline(project, pipeline, tables, partition=partition, on_page=on_page)
     return _summary(pipeline, results, time.monotonic() - started)
 
 

@@ -1,17 +1,29 @@
-"""One ``ConfigurableResource`` per connection; secrets show as env var names in the UI."""
+"""Dagster resources: one per connection, owning its client for the run, plus the progress callback.
+
+A REST connection's resource opens the connection's :class:`RestClient` when a run starts (with the
+resource's ``base_url`` and credentials applied, so a run config or a test can point the assets at
+another server) and closes it when the run ends. Secrets show as env var names in the UI.
+"""
 
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from ..config.connection import DeltaConnection, RestConnection
+from ..config.templating import is_template
+from ..engine import OnPage, rendered_client
+from ..errors import RestSyncError
+from ..secrets import GLOBAL
+from .translator import pool_name
 
 _ENV_ONLY = re.compile(r"^\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 SECRET_FIELDS = ("username", "password", "token", "key", "client_secret")
+PROGRESS_KEY = "restsync_progress"
 
 
 def _env_or_template(value: str | None) -> Any:
@@ -23,11 +35,14 @@ def _env_or_template(value: str | None) -> Any:
 
 
 class RestConnectionResource(dg.ConfigurableResource):
-    """A REST connection of the definitions folder. Secrets are env var names, read when a run starts."""
+    """A REST connection of the definitions folder; opens its HTTP client for each run."""
 
     connection_id: str = Field(description="Id of the connection document.")
-    base_url: str = Field(description="Common prefix of every endpoint.")
-    auth_type: str = Field(default="none", description="Auth kind (SPEC §3.2).")
+    definition: str = Field(
+        description="The connection document as JSON, templates unrendered; base_url and the credential fields below replace its values."
+    )
+    base_url: str = Field(description="Common prefix of every endpoint (override it to point a run at another server).")
+    auth_type: str = Field(default="none", description="Auth kind of the connection (none, basic, bearer, api_key, token, oauth2_client_credentials, cookie).")
     username: str | None = Field(default=None, description="Basic auth user (env var or template).")
     password: str | None = Field(default=None, description="Basic auth password (env var or template).")
     token: str | None = Field(default=None, description="Bearer or token auth token (env var or template).")
@@ -35,12 +50,54 @@ class RestConnectionResource(dg.ConfigurableResource):
     client_secret: str | None = Field(default=None, description="OAuth2 client secret (env var or template).")
     pool: str = Field(description="Dagster concurrency pool shared by every table of this connection.")
 
+    _stack: ExitStack | None = PrivateAttr(default=None)
+    _client: Any = PrivateAttr(default=None)
+
+    def connection(self) -> RestConnection:
+        """The connection document with this resource's ``base_url`` and credentials applied."""
+        connection = RestConnection.model_validate_json(self.definition)
+        credentials = {}
+        for name in SECRET_FIELDS:
+            value = getattr(self, name)
+            if value is not None and hasattr(connection.auth, name):
+                if not is_template(value):
+                    GLOBAL.add(value)
+                credentials[name] = value
+        update: dict[str, Any] = {"base_url": self.base_url}
+        if credentials:
+            update["auth"] = connection.auth.model_copy(update=credentials)
+        return connection.model_copy(update=update)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._stack = ExitStack()
+        self._client = self._stack.enter_context(rendered_client(self.connection(), secrets=GLOBAL))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._stack is not None:
+            self._stack.close()
+        self._stack = self._client = None
+
+    @property
+    def client(self):
+        """The run's open client (only while a run executes)."""
+        if self._client is None:
+            raise RestSyncError(f"connection {self.connection_id!r}: the client is opened when a run starts")
+        return self._client
+
 
 class DeltaConnectionResource(dg.ConfigurableResource):
     """A Delta Lake root of the definitions folder."""
 
     connection_id: str = Field(description="Id of the connection document.")
-    path: str = Field(description="Root URI of the tables.")
+    path: str = Field(description="Root URI of the tables (a template until a run renders it).")
+    storage_options: dict[str, str] = Field(default_factory=dict, description="delta-rs storage options (templates until a run renders them).")
+
+
+class ProgressResource:
+    """The page callback of a run; ``restsync sync`` passes one that draws progress bars."""
+
+    def __init__(self, on_page: OnPage | None = None):
+        self.on_page = on_page
 
 
 def resource_key(connection_id: object) -> str:
@@ -49,13 +106,23 @@ def resource_key(connection_id: object) -> str:
 
 def build_resource(connection: RestConnection | DeltaConnection) -> dg.ConfigurableResource:
     if isinstance(connection, DeltaConnection):
-        return DeltaConnectionResource(connection_id=str(connection.id), path=connection.path)
+        return DeltaConnectionResource(
+            connection_id=str(connection.id), path=connection.path, storage_options=dict(connection.storage_options)
+        )
     auth = connection.auth
     secrets = {name: _env_or_template(getattr(auth, name, None)) for name in SECRET_FIELDS}
     return RestConnectionResource(
         connection_id=str(connection.id),
+        definition=connection.model_dump_json(by_alias=True, exclude_unset=True),
         base_url=connection.base_url,
         auth_type=auth.type,
-        pool=f"restsync/{connection.id}",
+        pool=pool_name(connection.id),
         **{k: v for k, v in secrets.items() if v is not None},
     )
+
+
+def build_resources(project, on_page: OnPage | None = None) -> dict[str, Any]:
+    """Every connection's resource by key, and the progress callback (a no-op unless given)."""
+    resources: dict[str, Any] = {resource_key(c.id): build_resource(c) for c in project.connections.values()}
+    resources[PROGRESS_KEY] = ProgressResource(on_page)
+    return resources

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import dagster as dg
 
 from ..config import Project
 from ..config.pipeline import Pipeline, Table
+from ..engine import OnPage
+from ..home import dagster_home
 from .factory import build_definitions
 from .translator import asset_key, delivery_key
 from ..config.connection import DeltaConnection, RestConnection
 
 
-def dagster_home() -> Path:
-    """``$DAGSTER_HOME``, or ``.dagster_home/`` in the project, created on demand (SPEC §5.3)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+def instance(project: Project | None = None) -> dg.DagsterInstance:
+    """The Dagster instance at ``DAGSTER_HOME`` (default ``.dagster_home/`` beside the definitions folder)."""
+    home = dagster_home(project_root=project.root.resolve().parent if project is not None else None)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text("# restsync: local run storage; see the README for pools (concurrency limits)\n")
     os.environ["DAGSTER_HOME"] = str(home)
-    return home
-
-
-def instance() -> dg.DagsterInstance:
-    dagster_home()
     return dg.DagsterInstance.get()
 
 
@@ -63,15 +58,16 @@ def materialize_pipeline(
     partition: str | None = None,
     dagster_instance: dg.DagsterInstance | None = None,
     quiet: bool = True,
+    on_page: OnPage | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """One in-process run for the unpartitioned tables, one per partitions definition for the others."""
-    defs = build_definitions(project=project)
+    defs = build_definitions(project=project, on_page=on_page)
     repo = defs.get_repository_def()
     assets = list(repo.assets_defs_by_key.values())
     groups: dict[object, list[Table]] = {}
     for table in tables:
         groups.setdefault(table.partitions.model_dump_json() if table.partitions else None, []).append(table)
-    dagster_instance = dagster_instance or instance()
+    dagster_instance = dagster_instance or instance(project)
     apply_pool_limits(project, dagster_instance)
     results = []
     source = project.connection(pipeline.source.connection.id)

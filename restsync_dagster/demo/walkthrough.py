@@ -12,7 +12,7 @@ import httpx
 from ..config import load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..dagster.progress import run_sync
-from ..dagster.run import dagster_home
+from ..home import dagster_home
 
 PORT = 8765
 
@@ -44,7 +44,7 @@ def _start_api() -> subprocess.Popen | None:
 
 def main() -> int:
     project = load_project(None)
-    home = dagster_home()
+    home = dagster_home(project_root=project.root.resolve().parent)
     proc = _start_api()
     failures = 0
     try:

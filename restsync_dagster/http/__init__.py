@@ -8,7 +8,7 @@
     preview.py     the first pages of a table and the paginator's decisions
     bodies.py      body formats, soft failures, record extraction
     jsonpath.py    dotted paths into bodies
-    ratelimit.py   token bucket + concurrency limiter registry, retry delays
+    ratelimit.py   token bucket + concurrency limiter, retry delays
     redact.py      URL sanitizing and log scrubbing
 
 Typical use::

@@ -18,6 +18,7 @@ flow could not cure is an :class:`AuthError`; any other 4xx fails at once with a
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -31,8 +32,9 @@ from ..config.connection import RestConnection
 from ..errors import AuthError, HttpError
 from ..secrets import GLOBAL, Secrets
 from .auth import AuthFlow, build_auth, register_credentials
+from .token_store import TokenStore
 from .bodies import SoftFailure
-from .ratelimit import DEFAULT_POLICY, limiter_for, retry_delay
+from .ratelimit import DEFAULT_POLICY, Limiter, limiter_key, retry_delay
 from .redact import excerpt, install_log_scrubber, sanitize_url, scrub
 from .urls import join_url
 
@@ -91,8 +93,10 @@ class RestClient:
     """HTTP access to one REST connection: auth, retries, request budget, redaction."""
 
     def __init__(self, connection: RestConnection, *, secrets: Secrets | None = None,
-                 name: str | None = None, limits: httpx.Limits | None = None):
+                 name: str | None = None, limits: httpx.Limits | None = None,
+                 token_store: TokenStore | None = None):
         self.connection = connection
+        self.token_store = token_store
         self.secrets = secrets if secrets is not None else GLOBAL
         self.name = name or connection.display_name
         install_log_scrubber(self.secrets)
@@ -111,6 +115,8 @@ class RestClient:
         )
         self.auth = self._build_auth(connection.auth)
         self._auth_overrides: dict[str, AuthFlow] = {}
+        self._limiters: dict[tuple[float | None, int | None], Limiter] = {}
+        self._limiters_lock = threading.Lock()
 
     # -- configuration ---------------------------------------------------------------------
     @property
@@ -125,7 +131,8 @@ class RestClient:
         return join_url(self.base_url, endpoint)
 
     def _build_auth(self, model: BaseModel | None) -> AuthFlow:
-        return build_auth(model, base_url=self.base_url, secrets=self.secrets, connection_name=self.name)
+        return build_auth(model, base_url=self.base_url, secrets=self.secrets, connection_name=self.name,
+                          token_store=self.token_store, store_key=str(self.connection.id))
 
     def auth_for(self, model: BaseModel | None) -> AuthFlow:
         """The auth flow for a table: its own ``auth`` override (built once, then shared) or the connection's."""
@@ -142,6 +149,17 @@ class RestClient:
         if table is None:
             return self.connection.rate_limit
         return table.effective_rate_limit(self.connection.rate_limit)
+
+    def limiter_for(self, policy: RateLimit | None) -> Limiter | None:
+        """This client's budget for ``policy`` (shared by every table with that policy), or None."""
+        key = limiter_key(policy)
+        if key is None:
+            return None
+        with self._limiters_lock:
+            limiter = self._limiters.get(key)
+            if limiter is None:
+                limiter = self._limiters[key] = Limiter(*key)
+            return limiter
 
     # -- requests --------------------------------------------------------------------------
     def describe_url(self, url: object) -> str:
@@ -176,7 +194,7 @@ class RestClient:
         """
         stats = stats if stats is not None else RequestStats()
         policy = self.connection.rate_limit if rate_limit is INHERIT else rate_limit
-        limiter = limiter_for(self.connection.id, policy)
+        limiter = self.limiter_for(policy)
         policy = policy or DEFAULT_POLICY
         retries = policy.max_retries if max_retries is None else max_retries
         retry_on = frozenset(policy.retry_on)

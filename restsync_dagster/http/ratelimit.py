@@ -1,9 +1,9 @@
 """Request budgets and retry delays (SPEC §3.1 ``rate_limit``).
 
 A :class:`Limiter` combines a pacing token bucket (``requests_per_second``, no burst: requests are
-spaced evenly) with a semaphore (``max_concurrency``). Limiters live in a process-wide registry
-keyed by connection id and settings, so every table of a connection — on any thread — draws from
-the same budget; a table whose ``rate_limit`` overrides the connection's gets its own.
+spaced evenly) with a semaphore (``max_concurrency``). A :class:`~restsync_dagster.http.RestClient`
+keeps one limiter per effective policy, so every table using that client — on any thread — draws
+from the same budget; a table whose ``rate_limit`` overrides the connection's gets its own.
 """
 
 from __future__ import annotations
@@ -62,20 +62,11 @@ class Limiter:
         return f"Limiter(rps={self.rps}, max_concurrency={self.max_concurrency})"
 
 
-_LIMITERS: dict[tuple[str, float | None, int | None], Limiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
-def limiter_for(connection_id: object, policy: RateLimit | None) -> Limiter | None:
-    """The shared limiter of a connection (and settings), or None when nothing limits requests."""
+def limiter_key(policy: RateLimit | None) -> tuple[float | None, int | None] | None:
+    """What identifies a request budget, or None when ``policy`` limits nothing."""
     if policy is None or (policy.requests_per_second is None and policy.max_concurrency is None):
         return None
-    key = (str(connection_id), policy.requests_per_second, policy.max_concurrency)
-    with _LIMITERS_LOCK:
-        limiter = _LIMITERS.get(key)
-        if limiter is None:
-            limiter = _LIMITERS[key] = Limiter(policy.requests_per_second, policy.max_concurrency)
-        return limiter
+    return policy.requests_per_second, policy.max_concurrency
 
 
 def backoff_delay(policy: RateLimit, attempt: int) -> float:

@@ -12,12 +12,14 @@ another run commits its numbers are off.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
 from deltalake import DeltaTable
 
 from .parts import Store
+from ..errors import LakeError
 
 CURSOR = "restsync.cursor"
 RUN_ID = "restsync.run_id"
@@ -31,9 +33,24 @@ _HISTORY_STEPS = (20, 500, None)
 
 def open_table(table_uri: str, storage_options: dict[str, str] | None = None) -> DeltaTable | None:
     """The Delta table at ``table_uri``, or ``None`` if there is none yet."""
-    if not DeltaTable.is_deltatable(table_uri, storage_options=storage_options or None):
-        return None
-    return DeltaTable(table_uri, storage_options=storage_options or None)
+    try:
+        if not DeltaTable.is_deltatable(table_uri, storage_options=storage_options or None):
+            return None
+        return DeltaTable(table_uri, storage_options=storage_options or None)
+    except OSError as exc:
+        raise LakeError(f"cannot read the Delta table at {table_uri}: {storage_error(exc)}") from exc
+
+
+def storage_error(exc: BaseException) -> str:
+    """The cause of an object-store error in one line: the S3 error code and message when there is
+    one, else the first lines of delta-rs' error chain without its terminal colours."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    code = re.search(r"<Code>(.*?)</Code>", text)
+    if code:
+        message = re.search(r"<Message>(.*?)</Message>", text)
+        return f"{code.group(1)} ({message.group(1)})" if message else code.group(1)
+    lines = [line.strip(" ↳") for line in text.splitlines() if line.strip(" ↳")]
+    return "; ".join(lines[:4])
 
 
 def iter_commits(table: DeltaTable) -> Any:

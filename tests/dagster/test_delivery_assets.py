@@ -87,3 +87,24 @@ def test_reverse_etl_from_a_delta_source(demo_reset, tmp_path):
     (mat,) = result.asset_materializations_for_node("r__crm_people__delivery")
     assert mat.metadata["restsync/delivered"].value == 3 and mat.metadata["restsync/requests"].value == 2
     assert sorted(c["id"] for c in httpx.get(f"{base}/receiver/contacts").json()["data"]) == [1, 2, 3]
+
+
+def test_default_staging_does_not_depend_on_the_working_directory(demo_reset, tmp_path, monkeypatch):
+    base = demo_reset.base_url
+    project = make_project(
+        tmp_path, base, [CONTACTS],
+        destination={"connection": {"id": "out"}, "request": REQUEST},
+        sync={"frequency": 30},
+        extra_docs={"connections/out.yaml": {"id": "out", "type": "rest", "base_url": base}},
+    )
+    defs = build_definitions(project=project)
+    with dg.instance_for_test() as instance:
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+        for folder in ("first", "second"):
+            (tmp_path / folder).mkdir()
+            monkeypatch.chdir(tmp_path / folder)
+            assert _run(defs, "shop_sync", instance).success
+    sent = [r for r in httpx.get(f"{base}/receiver/requests").json()["requests"] if r["method"] == "PUT"]
+    assert len(sent) == 50 and len({r["path"] for r in sent}) == 50
+    assert (tmp_path / "home" / "restsync" / "staging" / "shop").is_dir()
+    assert not (tmp_path / "first" / ".restsync").exists()

@@ -9,8 +9,8 @@ from typing import Any, Iterator
 import pytest
 from deltalake import DeltaTable
 
-from restsync_dagster.config import load_project
-from restsync_dagster.engine import TableSyncResult, run_table_sync
+from restsync_dagster.engine import TableSyncResult
+from tests.faults.sync_once import sync_once
 from tests.faults.wiremock import WireMock, missing_requirement
 from tests.support import write_docs
 
@@ -86,9 +86,7 @@ class Sync:
         self.uri = str(self.root / "lake" / "faults" / "items")
 
     def __call__(self, run_id: str = "run") -> TableSyncResult:
-        project = load_project(self.definitions)
-        pipeline = project.pipeline("faults")
-        return run_table_sync(project, pipeline, pipeline.table("items"), run_id=run_id)
+        return sync_once(self.definitions, run_id)
 
     def rows(self) -> list[dict[str, Any]]:
         """The table's rows without restsync's columns, by id; duplicates stay visible."""
