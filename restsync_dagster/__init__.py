@@ -1,13 +1,14 @@
 """restsync: keep Delta Lake tables in sync with REST APIs, described in YAML, run by Dagster.
 
-Importing the package imports no Dagster; ``RestSyncComponent`` is loaded on first use.
+Importing the package imports no Dagster; ``RestSyncComponent`` and ``RestSyncTranslator`` are
+loaded on first use.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RestSyncComponent"]
+__all__ = ["RestSyncComponent", "RestSyncTranslator"]
 
 
 def __getattr__(name: str) -> Any:
@@ -15,4 +16,8 @@ def __getattr__(name: str) -> Any:
         from .dagster.component import RestSyncComponent
 
         return RestSyncComponent
+    if name == "RestSyncTranslator":
+        from .dagster.translator import RestSyncTranslator
+
+        return RestSyncTranslator
     raise AttributeError(name)

@@ -7,10 +7,11 @@ import sys
 
 import click
 
-from .config import Project, load_project
+from .config import Project, load_project, to_key
 from .config.pipeline import Pipeline
 from .errors import ConfigError
-from .secrets import GLOBAL, RedactingFilter
+from .http.redact import RedactingFilter
+from .secrets import GLOBAL
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -23,14 +24,27 @@ def _setup_logging(verbose: bool) -> None:
     root.propagate = False
 
 
-def _load(directory: str | None) -> Project:
+def _load(directory: str | None, *, strict: bool = True) -> Project:
     try:
-        return load_project(directory)
+        return load_project(directory, strict=strict)
     except ConfigError as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
         click.echo(f"{len(exc.issues)} error(s); nothing was run.", err=True)
         sys.exit(1)
+
+
+def _refuse_broken(project: Project, name: str) -> None:
+    """Exit 1 with the document's errors if pipeline ``name`` did not load; other broken documents only warn."""
+    for broken in project.broken:
+        if broken.kind == "pipelines" and broken.id == to_key(name):
+            for issue in broken.issues:
+                click.echo(str(issue), err=True)
+            click.echo(f"{len(broken.issues)} error(s) in pipeline {name!r}; nothing was run.", err=True)
+            sys.exit(1)
+    if project.broken:
+        labels = ", ".join(b.label for b in project.broken)
+        click.echo(f"warning: not loaded because invalid (see `restsync validate`): {labels}", err=True)
 
 
 def describe_cadence(pipeline: Pipeline) -> str:
@@ -65,9 +79,17 @@ def main(verbose: bool) -> None:
 @click.argument("directory", required=False)
 def validate(directory: str | None) -> None:
     """Validate every document of DIRECTORY (default: $RESTSYNC_DEFINITIONS_DIR or definitions_yaml/)."""
-    project = _load(directory)
+    project = _load(directory, strict=False)
+    for broken in project.broken:
+        for issue in broken.issues:
+            click.echo(str(issue), err=True)
     for pipeline in project.pipelines.values():
         click.echo(summary_line(project, pipeline))
+    if project.broken:
+        errors = sum(len(b.issues) for b in project.broken)
+        labels = ", ".join(b.label for b in project.broken)
+        click.echo(f"{errors} error(s); not loaded (the rest loads and runs): {labels}", err=True)
+        sys.exit(1)
     click.echo(
         f"ok: {len(project.pipelines)} pipeline(s), {len(project.connections)} connection(s), {len(project.hooks)} hook(s)"
     )
@@ -78,16 +100,22 @@ def validate(directory: str | None) -> None:
 @click.option("--table", "tables", multiple=True, help="Only this table (name or key); repeatable.")
 @click.option("--partition", default=None, help="Partition key for partitioned tables (default: the latest).")
 @click.option("--dir", "directory", default=None, help="Definitions folder.")
-def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, directory: str | None) -> None:
-    """Materialize PIPELINE's tables through Dagster (runs are recorded in $DAGSTER_HOME)."""
-    from .dagster.progress import run_sync
+@click.option("--debug", is_flag=True, help="Show Dagster's log and the stack trace of a failure.")
+def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, directory: str | None, debug: bool) -> None:
+    """Materialize PIPELINE's tables through Dagster (runs are recorded in $DAGSTER_HOME).
 
-    project = _load(directory)
+    Exit codes: 0 done, 1 invalid definitions, 2 usage, 3 HTTP, 4 auth, 5 schema, 6 Delta, 7 delivery,
+    10 unexpected (see the README).
+    """
+    from .dagster.cli_runner import run_sync
+
+    project = _load(directory, strict=False)
+    _refuse_broken(project, pipeline)
     try:
         chosen = project.pipeline(pipeline)
     except KeyError as exc:
         raise click.UsageError(str(exc.args[0])) from None
-    sys.exit(run_sync(project, chosen, list(tables), partition))
+    sys.exit(run_sync(project, chosen, list(tables), partition, debug=debug))
 
 
 @main.command()
@@ -95,7 +123,7 @@ def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, director
 @click.option("--dir", "directory", default=None, help="Definitions folder.")
 def ping(connection: str, directory: str | None) -> None:
     """Run CONNECTION's connection test (its ping block, or GET base_url)."""
-    from .inspect import ping_connection
+    from .diagnostics import ping_connection
 
     project = _load(directory)
     try:
@@ -117,7 +145,7 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
     from rich.console import Console
     from rich.table import Table as RichTable
 
-    from .inspect import preview_table
+    from .diagnostics import preview_table
 
     project = _load(directory)
     try:

@@ -21,9 +21,9 @@ from .config.common import parse_duration
 from .config.connection import DeltaConnection, RestConnection
 from .config.pipeline import Pipeline, Table, parse_instant
 from .config.templating import Renderer
-from .errors import RestSyncError
+from .errors import RestSyncError, TemplateError
 from .home import restsync_home
-from .config.columns import output_columns
+from .config.columns import key_columns, output_columns
 from .http import RequestStats, RestClient, iter_pages
 from .http.jobs import iter_job_pages
 from .lake import read_cursor, sync_table, table_uri
@@ -102,6 +102,8 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> t
     else:
         return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
     root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
+    if not root.strip():
+        raise TemplateError(f"connection {delta.id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
     options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
     return root, options
 
@@ -272,15 +274,14 @@ def run_table_sync(
         added_columns=list(result.added_columns),
         partition=partition[0] if partition else None,
     )
-    transforms = [(i, t) for i, t in enumerate(pipeline.transformations_for(table))]
-    expected, _ = output_columns(table, 0, transforms)
-    renames = {old: new for _, t in transforms if t.type == "rename_fields" for old, new in t.config.mapping.items()}
+    transformations = pipeline.transformations_for(table)
+    expected, _ = output_columns(table, 0, list(enumerate(transformations)))
     out.table_rows, out.checks = run_checks(
         uri,
         storage_options,
         table=table,
         expected_columns=expected,
-        primary_key=[renames.get(k, k) for k in table.primary_key or []],
+        primary_key=key_columns(table, transformations),
         cursor_before=cursor_before,
         cursor_after=result.cursor_after,
     )

@@ -7,7 +7,6 @@ text that may reach a log, a Dagster event, metadata, an exception or an API res
 from __future__ import annotations
 
 import base64
-import logging
 import threading
 from urllib.parse import quote, quote_plus
 
@@ -64,17 +63,3 @@ class Secrets:
 
 #: Process-wide registry: the Dagster layer, the CLI and the API all scrub with it.
 GLOBAL = Secrets()
-
-
-class RedactingFilter(logging.Filter):
-    """Scrubs secret values out of every record passing through a handler or logger."""
-
-    def __init__(self, secrets: Secrets = GLOBAL):
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if len(self.secrets):
-            record.msg = self.secrets.redact(record.getMessage())
-            record.args = ()
-        return True

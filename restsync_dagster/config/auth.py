@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import IntList, Model
+from .common import IntList, Model, NonBlank
 
 BodyMediaType = Literal["json", "url_encoded", "form", "xml", "text"]
 
@@ -44,7 +44,7 @@ class ApiKeyAuth(Model):
 
 class TokenRefresh(Model):
     method: Literal["GET", "POST", "PUT"] = "POST"
-    path: str
+    path: NonBlank
     """Relative to the connection's base_url (or an absolute URL)."""
     headers: dict[str, str] = Field(default_factory=dict)
     body: Any = None
@@ -75,7 +75,7 @@ class TokenAuth(Model):
 
 class OAuth2ClientCredentials(Model):
     type: Literal["oauth2_client_credentials"]
-    token_url: str
+    token_url: NonBlank
     client_id: str
     client_secret: str
     scope: str | None = None
@@ -144,7 +144,7 @@ class JwtBearer(Model):
 
 class CookieLogin(Model):
     method: Literal["GET", "POST"] = "POST"
-    path: str
+    path: NonBlank
     body: Any = None
     headers: dict[str, str] = Field(default_factory=dict)
     media_type: BodyMediaType = "json"
@@ -176,7 +176,3 @@ Auth = Annotated[
     | CookieAuth,
     Field(discriminator="type"),
 ]
-
-AUTH_TYPES = (
-    "none", "basic", "bearer", "api_key", "token", "oauth2_client_credentials", "oauth2_refresh_token", "jwt_bearer", "cookie",
-)

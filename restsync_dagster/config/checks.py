@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterator
 
-from .columns import output_columns
+from .columns import output_columns, output_name
 from .connection import DeltaConnection, RestConnection
 from .destination import FieldMapping, field_refs
 from .hook import Hook
@@ -13,6 +14,8 @@ from .templating import inspect, is_template
 from ..errors import TemplateError
 
 Report = Callable[[str, str], None]  # (field path, message)
+
+_TABLE_PATH = re.compile(r"^tables\[(\d+)\]")
 
 HOOK_PAYLOAD_VARIABLES = ("event", "pipeline", "run_id", "error", "url")
 
@@ -79,8 +82,9 @@ def pipeline_scope(data: dict) -> Callable[[str], dict[str, set[str] | None]]:
 
     def scope(path: str) -> dict[str, set[str] | None]:
         allowed: dict[str, set[str] | None] = {"env": None, "dt": None}
-        if path.startswith("tables["):
-            index = int(path[7 : path.index("]")])
+        match = _TABLE_PATH.match(path)
+        if match:
+            index = int(match.group(1))
             table = tables[index] if index < len(tables) and isinstance(tables[index], dict) else {}
             field = path[path.index("]") + 2 :]
             if field.startswith(("incremental.", "fan_out")):
@@ -100,7 +104,8 @@ def pipeline_scope(data: dict) -> Callable[[str], dict[str, set[str] | None]]:
             parent = table.get("parent")
             if isinstance(parent, dict):
                 fields = parent.get("fields")
-                names = set(fields.values()) if isinstance(fields, dict) else set(map(str, fields or []))
+                listed = fields.values() if isinstance(fields, dict) else fields if isinstance(fields, list) else []
+                names = {str(name) for name in listed}
                 allowed["parent"] = names
         return allowed
 
@@ -171,7 +176,7 @@ def check_pipeline(
             report(path, message)
         if cols is not None:
             for k, name in enumerate(table.primary_key or []):
-                if name not in cols:
+                if name not in cols and output_name(table, [t for _, t in applied], name) not in cols:
                     report(f"tables[{i}].primary_key[{k}]", f"primary key column {name!r} is not a column of the table ({', '.join(cols)})")
             if table.incremental is not None and table.incremental.cursor_field not in {f.name for f in table.schema_ or []}:
                 report(f"tables[{i}].incremental.cursor_field", f"{table.incremental.cursor_field!r} is not in the table's schema")

@@ -23,7 +23,6 @@ from .issues import Issue, format_path, from_validation_error
 from .pipeline import Pipeline
 from .seed002 import is_seed_document, translate
 from .source import SUFFIXES, MappedSource, SourceFile, read_source
-from .source import SUFFIXES, SourceFile, read_source
 from .templated import is_rendered
 
 log = logging.getLogger("restsync.config")
@@ -40,8 +39,27 @@ def definitions_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 @dataclass
+class BrokenDocument:
+    """A document that does not load, or a pipeline disabled because a document it uses does not."""
+
+    kind: str
+    """``connections``, ``pipelines`` or ``hooks``."""
+    id: str | None
+    """The pipeline key or the connection/hook id, when the document states it."""
+    file: str
+    issues: list[Issue]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind[:-1]} {self.id!r}" if self.id else self.file
+
+    def message(self) -> str:
+        return "\n".join(str(issue) for issue in self.issues)
+
+
+@dataclass
 class Project:
-    """Every valid document of a definitions folder."""
+    """Every valid document of a definitions folder (and, when loaded leniently, the broken ones)."""
 
     root: Path
     connections: dict[str, RestConnection | DeltaConnection] = field(default_factory=dict)
@@ -50,6 +68,7 @@ class Project:
     files: dict[tuple[str, str], Path] = field(default_factory=dict)
     warnings: list[Issue] = field(default_factory=list)
     missing_env: set[str] = field(default_factory=set)
+    broken: list[BrokenDocument] = field(default_factory=list)
 
     def pipeline(self, name_or_key: str) -> Pipeline:
         for pipeline in self.pipelines.values():
@@ -119,8 +138,16 @@ class _Errors:
         return self._errors
 
 
-def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, str] | None = None) -> Project:
-    """Load and check a definitions folder; raise ``ConfigError`` listing every problem found."""
+def load_project(
+    path: str | os.PathLike | None = None, *, environ: dict[str, str] | None = None, strict: bool = True
+) -> Project:
+    """Load and check a definitions folder.
+
+    ``strict`` (the default) raises ``ConfigError`` listing every problem found. ``strict=False``
+    returns every valid document and lists the others in ``Project.broken``, each with its issues; a
+    pipeline that uses a broken connection or hook is left out and listed too. A missing folder
+    raises either way.
+    """
     root = definitions_dir(path)
     environ = os.environ if environ is None else environ
     issues: list[Issue] = []
@@ -129,9 +156,11 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         raise ConfigError([Issue(_display(root), "", "definitions folder not found; expected connections/, pipelines/ and hooks/ inside it")])
 
     docs: list[_Doc] = []
+    kinds: dict[str, str] = {}
     for kind in KINDS:
         for path_ in _files(root, kind):
             src, problems = read_source(path_, _display(path_))
+            kinds[src.display] = kind
             issues.extend(problems)
             if problems:
                 continue
@@ -176,9 +205,61 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         )
     for warning in project.warnings:
         log.warning("%s", warning)
-    if issues:
+    if issues and strict:
         raise ConfigError(issues)
+    if issues:
+        _set_aside(project, docs, issues, kinds)
     return project
+
+
+def _set_aside(project: Project, docs: list[_Doc], issues: list[Issue], kinds: dict[str, str]) -> None:
+    """Move every document with an issue, and every pipeline using one, from ``project`` to ``broken``."""
+    by_file: dict[str, list[Issue]] = {}
+    for issue in issues:
+        by_file.setdefault(issue.file, []).append(issue)
+    parsed: dict[str, list[_Doc]] = {}
+    for doc in docs:
+        parsed.setdefault(doc.src.display, []).append(doc)
+    for file, found in by_file.items():
+        group = parsed.get(file)
+        if not group:
+            project.broken.append(BrokenDocument(kinds.get(file, "pipelines"), None, file, found))
+            continue
+        for doc in group:  # an ETL model file stands for a pipeline and its connections
+            ident = _ident(doc)
+            if ident is not None and project.files.get((doc.kind, ident)) == doc.src.path:
+                getattr(project, doc.kind).pop(ident, None)
+                project.files.pop((doc.kind, ident), None)
+        first = next((d for d in group if d.kind == "pipelines"), group[0])
+        project.broken.append(BrokenDocument(first.kind, _ident(first), file, found))
+    bad_refs = {
+        b.id: b.file for b in project.broken if b.kind != "pipelines" and b.id is not None and b.id not in getattr(project, b.kind)
+    }
+    by_path = {doc.src.path: doc for doc in docs if doc.kind == "pipelines"}
+    for key, pipeline in list(project.pipelines.items()):
+        refs = [("source.connection.id", pipeline.source.connection.id), ("destination.connection.id", pipeline.destination.connection.id)]
+        if pipeline.staging is not None:
+            refs.append(("staging.connection.id", pipeline.staging.connection.id))
+        refs += [(f"hooks[{i}].id", ref.id) for i, ref in enumerate(pipeline.hooks)]
+        blocked = [(where, str(ref)) for where, ref in refs if str(ref) in bad_refs]
+        if not blocked:
+            continue
+        src = by_path[project.files.pop(("pipelines", key))].src
+        del project.pipelines[key]
+        found = []
+        for where, ref in blocked:
+            what = "hook" if where.startswith("hooks") else "connection"
+            message = f"pipeline disabled: {what} {ref!r} is invalid (see {bad_refs[ref]})"
+            found.append(Issue(src.display, where, message, src.line_of(_split(where))))
+        project.broken.append(BrokenDocument("pipelines", key, src.display, found))
+
+
+def _ident(doc: _Doc) -> str | None:
+    data = doc.src.data if isinstance(doc.src.data, dict) else {}
+    raw = data.get("name") if doc.kind == "pipelines" else data.get("id")
+    if raw is None or isinstance(raw, (dict, list)):
+        return None
+    return to_key(str(raw)) if doc.kind == "pipelines" else str(raw)
 
 
 def _seed_docs(src: SourceFile, issues: list[Issue]) -> list[_Doc]:
@@ -214,4 +295,4 @@ def _split(path: str) -> list[str | int]:
     return parts
 
 
-__all__ = ["Project", "load_project", "definitions_dir", "format_path"]
+__all__ = ["BrokenDocument", "Project", "load_project", "definitions_dir", "format_path"]

@@ -70,5 +70,3 @@ Pagination = Annotated[
     | KeysetPagination,
     Field(discriminator="type"),
 ]
-
-PAGINATION_TYPES = ("offset", "page_number", "cursor", "next_link", "link_header", "keyset")

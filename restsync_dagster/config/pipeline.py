@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from .auth import Auth
-from .common import ConnectionRef, Id, Model, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .common import ConnectionRef, Id, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
 from .job import Job
@@ -31,6 +31,8 @@ class SchemaField(Model):
     """Dotted path of the value in the record (``address.city``); default ``name``."""
     fields: list["SchemaField"] | None = None
     """Sub-fields of a ``struct``; inferred when omitted."""
+    description: str | None = None
+    """What the column holds; shown in the Dagster UI's column schema."""
 
     @model_validator(mode="after")
     def _fields_only_for_struct(self) -> "SchemaField":
@@ -170,10 +172,10 @@ class Parent(Model):
 
 
 class Table(Model):
-    name: str
+    name: NonBlank
     description: str | None = None
-    url: str | None = None
-    path: str | None = None
+    url: NonBlank | None = None
+    path: NonBlank | None = None
     method: Literal["GET", "POST"] = "GET"
     headers: dict[str, Any] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
@@ -313,7 +315,7 @@ class HookRef(Model):
 
 class Pipeline(Model):
     definition_version: Literal[1]
-    name: str = Field(min_length=1)
+    name: NonBlank
     description: str | None = None
     source: ConnectionRef
     destination: Destination

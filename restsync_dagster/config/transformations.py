@@ -122,13 +122,3 @@ Transformation = Annotated[
     ExcludeFields | RenameFields | ToggleCase | FindAndReplace | ReplaceInFieldName | FilterRows | HistoryMode,
     Field(discriminator="type"),
 ]
-
-TRANSFORMATION_TYPES = (
-    "exclude_fields",
-    "rename_fields",
-    "toggle_case",
-    "find_and_replace",
-    "replace_in_field_name",
-    "filter_rows",
-    "history_mode",
-)

@@ -7,13 +7,12 @@ import dagster as dg
 from ..config import Project
 from ..config.pipeline import Pipeline, Table
 from ..engine import TableSyncResult, run_table_sync
+from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
+from .failures import restsync_failures
 from .resources import PROGRESS_KEY, resource_key
-from .translator import get_asset_spec, pool_name
+from .translator import RestSyncTranslator, TableContext, pool_name
 
-CHECK_PK = "primary_key_unique_not_null"
-CHECK_SCHEMA = "schema_matches_declared"
-CHECK_CURSOR = "cursor_not_backwards"
 
 
 def check_specs(key: dg.AssetKey, table: Table) -> list[dg.AssetCheckSpec]:
@@ -63,10 +62,11 @@ def table_asset(
     pipeline: Pipeline,
     table: Table,
     *,
+    translator: RestSyncTranslator,
     partitions_def: dg.PartitionsDefinition | None = None,
     automation_condition: dg.AutomationCondition | None = None,
 ) -> dg.AssetsDefinition:
-    spec = get_asset_spec(project, pipeline, table, partitions_def=partitions_def, automation_condition=automation_condition)
+    spec = translator.get_asset_spec(TableContext(project, pipeline, table, partitions_def, automation_condition))
     checks = check_specs(spec.key, table)
     connection_key = resource_key(pipeline.source.connection.id)
 
@@ -87,19 +87,20 @@ def table_asset(
         if partitions_def is not None:
             windows = _windows(context)
         results = []
-        for window in windows or [None]:
-            results.append(
-                run_table_sync(
-                    project,
-                    pipeline,
-                    table,
-                    client=client,
-                    run_id=context.run_id,
-                    partition=window,
-                    log=context.log,
-                    on_page=on_page,
+        with restsync_failures(f"{pipeline.key}/{table.key}"):
+            for window in windows or [None]:
+                results.append(
+                    run_table_sync(
+                        project,
+                        pipeline,
+                        table,
+                        client=client,
+                        run_id=context.run.run_id,
+                        partition=window,
+                        log=context.log,
+                        on_page=on_page,
+                    )
                 )
-            )
         final = results[-1]
         if len(results) > 1:
             final = final.combined(results[:-1])

@@ -9,8 +9,9 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
+from .failures import restsync_failures
 from .resources import resource_key
-from .translator import asset_key, delivery_key, pool_name
+from .translator import delivery_key, pool_name
 
 
 def _metadata(result) -> dict:
@@ -28,19 +29,20 @@ def _metadata(result) -> dict:
     return meta
 
 
-def delivery_asset(project: Project, pipeline: Pipeline, table: Table) -> dg.AssetsDefinition:
+def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spec: dg.AssetSpec) -> dg.AssetsDefinition:
+    """Downstream of ``table_spec`` (the translated table asset), in its group with its tags and owners."""
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
     connection_key = resource_key(destination.id)
     spec = dg.AssetSpec(
-        key=delivery_key(pipeline, table),
-        deps=[asset_key(pipeline, table)],
+        key=delivery_key(table_spec.key),
+        deps=[table_spec.key],
         description=f"Pushes new and changed rows of {table.name} to {destination.display_name}: "
         f"{request.method} {request.url or request.path} ({request.request_mode}, {request.body_format}).",
-        group_name=pipeline.key,
+        group_name=table_spec.group_name,
         kinds={"delta", "rest"},
-        tags={**pipeline.tags, **table.tags} or None,
-        owners=list(dict.fromkeys([*pipeline.owners, *table.owners])) or None,
+        tags=dict(table_spec.tags) or None,
+        owners=list(table_spec.owners) or None,
     )
 
     @dg.multi_asset(
@@ -52,13 +54,14 @@ def delivery_asset(project: Project, pipeline: Pipeline, table: Table) -> dg.Ass
     )
     def _deliver(context):
         client = getattr(context.resources, connection_key).client
-        try:
-            result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run_id)
-        except DeliveryError as exc:
-            partial = getattr(exc, "result", None)
-            if partial is not None:
-                context.log.error(GLOBAL.redact(f"delivery counts: {partial.as_metadata()}"))
-            raise
+        with restsync_failures(f"{pipeline.key}/{table.key} delivery"):
+            try:
+                result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id)
+            except DeliveryError as exc:
+                partial = getattr(exc, "result", None)
+                if partial is not None:
+                    context.log.error(GLOBAL.redact(f"delivery counts: {partial.as_metadata()}"))
+                raise
         context.log.info(f"{table.name}: {result.delivered} delivered, {result.skipped_unchanged} unchanged, {result.requests} requests")
         return dg.MaterializeResult(asset_key=spec.key, metadata=_metadata(result))
 

@@ -12,14 +12,15 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .broken import broken_defs
 from .delivery import delivery_asset
 from .maintenance import maintenance_defs
-from .partitions import partitions_def, signature
+from .partitions import group_by_partitions, partitions_def
 from ..engine import OnPage
 from .resources import build_resources
 from .schedules import schedule_for_job
 from .sensors import hook_sensors
-from .translator import get_asset_spec
+from .translator import RestSyncTranslator, TableContext
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -39,24 +40,30 @@ def automation_condition(pipeline: Pipeline) -> dg.AutomationCondition | None:
     )
 
 
-def pipeline_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
+def pipeline_defs(project: Project, pipeline: Pipeline, translator: RestSyncTranslator) -> tuple[list, list, list, list]:
     """Assets, jobs, schedules and sensors of one pipeline."""
     if isinstance(project.connection(pipeline.source.connection.id), DeltaConnection):
-        return reverse_etl_defs(project, pipeline)
+        return reverse_etl_defs(project, pipeline, translator)
     assets = []
-    groups: dict[tuple | None, list] = defaultdict(list)
+    groups: dict[tuple | None, list] = {}
     parts: dict[tuple, dg.PartitionsDefinition] = {}
     condition = automation_condition(pipeline)
-    for table in pipeline.tables:
-        sig = signature(table.partitions)
-        if sig is not None and sig not in parts:
-            parts[sig] = partitions_def(table.partitions)
-        asset = table_asset(project, pipeline, table, partitions_def=parts.get(sig) if sig else None, automation_condition=condition)
-        assets.append(asset)
-        groups[sig].append(asset)
+    table_specs: dict[str, dg.AssetSpec] = {}
+    for sig, tables in group_by_partitions(pipeline.tables).items():
+        if sig is not None:
+            parts[sig] = partitions_def(tables[0].partitions)
+        groups[sig] = []
+        for table in tables:
+            asset = table_asset(project, pipeline, table, translator=translator, partitions_def=parts.get(sig),
+                                automation_condition=condition)
+            table_specs[table.key] = next(iter(asset.specs))
+            groups[sig].append(asset)
+        assets += groups[sig]
 
     destination = project.connection(pipeline.destination.connection.id)
-    deliveries = [delivery_asset(project, pipeline, t) for t in pipeline.tables] if isinstance(destination, RestConnection) else []
+    deliveries = []
+    if isinstance(destination, RestConnection):
+        deliveries = [delivery_asset(project, pipeline, t, table_specs[t.key]) for t in pipeline.tables]
     paired = pipeline.sync.destination_frequency is not None
     with_sync = bool(deliveries) and not paired and None in groups
     jobs, schedules = [], []
@@ -109,23 +116,35 @@ def deliver_job(pipeline: Pipeline, deliveries: list, paired: bool):
     return job, schedule_for_job(pipeline, job, minutes=minutes, name=f"{pipeline.key}_deliver_schedule")
 
 
-def reverse_etl_defs(project: Project, pipeline: Pipeline) -> tuple[list, list, list, list]:
+def reverse_etl_defs(project: Project, pipeline: Pipeline, translator: RestSyncTranslator) -> tuple[list, list, list, list]:
     """A Delta source: its tables exist already; Dagster shows them and delivers their rows."""
-    specs = [get_asset_spec(project, pipeline, table) for table in pipeline.tables]
-    deliveries = [delivery_asset(project, pipeline, t) for t in pipeline.tables]
+    specs = [translator.get_asset_spec(TableContext(project, pipeline, table)) for table in pipeline.tables]
+    deliveries = [delivery_asset(project, pipeline, t, spec) for t, spec in zip(pipeline.tables, specs)]
     job, schedule = deliver_job(pipeline, deliveries, pipeline.sync.destination_frequency is not None)
     sensors = hook_sensors(project, pipeline, [job]) if pipeline.hooks else []
     return specs + deliveries, [job], [schedule], sensors
 
 
 def build_definitions(
-    directory: str | os.PathLike | None = None, *, project: Project | None = None, on_page: OnPage | None = None
+    directory: str | os.PathLike | None = None,
+    *,
+    project: Project | None = None,
+    translator: RestSyncTranslator | None = None,
+    on_page: OnPage | None = None,
 ) -> dg.Definitions:
-    """Everything Dagster needs for a definitions folder; ``on_page`` receives each synced page."""
-    project = project or load_project(directory)
-    assets, jobs, schedules, sensors = [], [], [], []
+    """Everything Dagster needs for a definitions folder.
+
+    ``translator`` turns each table into its ``AssetSpec`` (default :class:`RestSyncTranslator`);
+    ``on_page`` receives each synced page (``restsync sync`` draws progress with it). Every valid
+    pipeline loads; a broken document leaves out only its own pipeline (and those using it) and
+    shows up as a failing ``restsync_invalid_*`` sensor and in the metadata (``broken.py``).
+    """
+    project = project or load_project(directory, strict=False)
+    translator = translator or RestSyncTranslator()
+    sensors, metadata = broken_defs(project)
+    assets, jobs, schedules = [], [], []
     for pipeline in project.pipelines.values():
-        a, j, s, n = pipeline_defs(project, pipeline)
+        a, j, s, n = pipeline_defs(project, pipeline, translator)
         assets += a
         jobs += j
         schedules += s
@@ -140,7 +159,9 @@ def build_definitions(
             )
         )
     resources = build_resources(project, on_page)
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources)
+    return dg.Definitions(
+        assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None
+    )
 
 
 __all__ = ["build_definitions", "DeltaConnection", "RestConnection"]

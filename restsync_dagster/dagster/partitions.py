@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Iterable
 
 import dagster as dg
 
-from ..config.pipeline import Partitions, parse_instant
+from ..config.pipeline import Partitions, Table, parse_instant
 
 _CLASSES = {
     "hourly": dg.HourlyPartitionsDefinition,
@@ -37,3 +38,11 @@ def signature(spec: Partitions | None) -> tuple | None:
     if spec is None:
         return None
     return (spec.type, spec.start, spec.end, spec.timezone)
+
+
+def group_by_partitions(tables: Iterable[Table]) -> dict[tuple | None, list[Table]]:
+    """Tables by partitions signature, in table order: each group is one job (and one CLI run)."""
+    groups: dict[tuple | None, list[Table]] = {}
+    for table in tables:
+        groups.setdefault(signature(table.partitions), []).append(table)
+    return groups

@@ -11,8 +11,18 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import OnPage
 from ..home import dagster_home
 from .factory import build_definitions
-from .translator import asset_key, delivery_key
+from .partitions import group_by_partitions
+from .translator import asset_key, delivery_key, pool_name
 from ..config.connection import DeltaConnection, RestConnection
+
+
+#: The instance config restsync writes into a new $DAGSTER_HOME: telemetry off, so no first-run
+#: banner is printed into a user's sync output.
+INSTANCE_CONFIG = """\
+# restsync: local run storage; see the README for pools (concurrency limits)
+telemetry:
+  enabled: false
+"""
 
 
 def instance(project: Project | None = None) -> dg.DagsterInstance:
@@ -20,7 +30,7 @@ def instance(project: Project | None = None) -> dg.DagsterInstance:
     home = dagster_home(project_root=project.root.resolve().parent if project is not None else None)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("# restsync: local run storage; see the README for pools (concurrency limits)\n")
+        config.write_text(INSTANCE_CONFIG)
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 
@@ -31,7 +41,7 @@ def apply_pool_limits(project: Project, dagster_instance: dg.DagsterInstance) ->
     for connection in project.connections.values():
         rate_limit = getattr(connection, "rate_limit", None)
         if rate_limit is not None and rate_limit.max_concurrency:
-            pool = f"restsync/{connection.id}"
+            pool = pool_name(connection.id)
             dagster_instance.event_log_storage.set_concurrency_slots(pool, rate_limit.max_concurrency)
             limits[pool] = rate_limit.max_concurrency
     return limits
@@ -57,16 +67,17 @@ def materialize_pipeline(
     *,
     partition: str | None = None,
     dagster_instance: dg.DagsterInstance | None = None,
-    quiet: bool = True,
+    log_level: str = "WARNING",
     on_page: OnPage | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
-    """One in-process run for the unpartitioned tables, one per partitions definition for the others."""
+    """One in-process run for the unpartitioned tables, one per partitions definition for the others.
+
+    ``log_level`` is the level of Dagster's console logger (the run's event log keeps everything).
+    """
     defs = build_definitions(project=project, on_page=on_page)
     repo = defs.get_repository_def()
     assets = list(repo.assets_defs_by_key.values())
-    groups: dict[object, list[Table]] = {}
-    for table in tables:
-        groups.setdefault(table.partitions.model_dump_json() if table.partitions else None, []).append(table)
+    groups = group_by_partitions(tables)
     dagster_instance = dagster_instance or instance(project)
     apply_pool_limits(project, dagster_instance)
     results = []
@@ -75,7 +86,7 @@ def materialize_pipeline(
     for sig, members in sorted(groups.items(), key=lambda kv: kv[0] is not None):
         keys = [] if isinstance(source, DeltaConnection) else [asset_key(pipeline, t) for t in members]
         if rest_destination and sig is None:
-            keys += [delivery_key(pipeline, t) for t in members]
+            keys += [delivery_key(asset_key(pipeline, t)) for t in members]
         selection = dg.AssetSelection.assets(*keys)
         key = None
         if sig is not None:
@@ -87,7 +98,7 @@ def materialize_pipeline(
             instance=dagster_instance,
             partition_key=key,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else None,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             tags={"restsync/pipeline": pipeline.key, "restsync/source": "cli"},
         )
         results.append(result)

@@ -8,8 +8,9 @@ import dagster as dg
 
 from ..config import Project
 from ..config.pipeline import Pipeline
-from ..notify import send_hook
+from ..webhooks import send_hook
 from ..secrets import GLOBAL
+from .failures import failure_of
 
 _STATUS = {
     "pipeline_failed": dg.DagsterRunStatus.FAILURE,
@@ -24,21 +25,14 @@ def run_url(run_id: str) -> str:
     return f"{base}/runs/{run_id}"
 
 
-def _root_message(error) -> str | None:
-    """The innermost cause of a step failure: our own message, not Dagster's wrapper."""
-    while error is not None and getattr(error, "cause", None) is not None:
-        error = error.cause
-    return getattr(error, "message", None)
-
-
 def _error_of(context: dg.RunStatusSensorContext) -> str | None:
     messages = []
     records = context.instance.all_logs(context.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     for record in records:
         event = record.dagster_event
-        text = _root_message(getattr(event.event_specific_data, "error", None)) if event else None
+        text = failure_of(event).message if event else None
         if text:
-            messages.append(f"{event.step_key}: {text.strip()}")
+            messages.append(f"{event.step_key}: {text}")
     if not messages:
         failure = getattr(context, "failure_event", None)
         messages = [failure.message] if failure is not None and failure.message else []

@@ -1,6 +1,13 @@
-"""The one translation hook: a table definition → an ``AssetSpec`` (like dagster-dlt's ``get_asset_spec``)."""
+"""The one translation hook: a table definition → an ``AssetSpec`` (like dagster-dlt's ``DagsterDltTranslator``).
+
+Subclass :class:`RestSyncTranslator`, override ``get_asset_spec`` (call ``super()`` and
+``.replace_attributes``/``.merge_attributes`` on its result) and pass an instance to
+``build_definitions(translator=...)`` or the component's ``translator`` attribute.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import dagster as dg
 
@@ -13,8 +20,9 @@ def asset_key(pipeline: Pipeline, table: Table) -> dg.AssetKey:
     return dg.AssetKey([pipeline.key, table.key])
 
 
-def delivery_key(pipeline: Pipeline, table: Table) -> dg.AssetKey:
-    return dg.AssetKey([pipeline.key, table.key, "delivery"])
+def delivery_key(table_key: dg.AssetKey) -> dg.AssetKey:
+    """The delivery asset of a table sits under the table's own key."""
+    return dg.AssetKey([*table_key.path, "delivery"])
 
 
 def pool_name(connection_id: object) -> str:
@@ -40,35 +48,58 @@ def describe(pipeline: Pipeline, table: Table, project: Project) -> str:
     return "".join(lines)
 
 
-def get_asset_spec(project: Project, pipeline: Pipeline, table: Table, *, partitions_def=None, automation_condition=None) -> dg.AssetSpec:
-    deps = []
-    if table.parent is not None:
-        deps.append(asset_key(pipeline, pipeline.table(table.parent.table)))
-    tags = {**pipeline.tags, **table.tags}
-    metadata = {
-        "restsync/pipeline": pipeline.name,
-        "restsync/table": table.name,
-        "restsync/source_connection": str(pipeline.source.connection.id),
-        "restsync/destination_connection": str(pipeline.destination.connection.id),
-    }
-    file = project.files.get(("pipelines", pipeline.key))
-    if file is not None:
-        metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
-            code_references=[dg.LocalFileCodeReference(file_path=str(file.resolve()), label="definition")]
-        )
-    if table.schema_ is not None:
-        metadata["dagster/column_schema"] = dg.TableSchema(
-            columns=[dg.TableColumn(f.name, f.type, constraints=dg.TableColumnConstraints(nullable=f.nullable)) for f in table.schema_]
-        )
-    return dg.AssetSpec(
-        key=asset_key(pipeline, table),
-        deps=deps,
-        description=describe(pipeline, table, project),
-        metadata=metadata,
-        group_name=pipeline.key,
-        owners=list(dict.fromkeys([*pipeline.owners, *table.owners])) or None,
-        tags=tags or None,
-        kinds=kinds(project, pipeline),
-        partitions_def=partitions_def,
-        automation_condition=automation_condition,
+@dataclass(frozen=True)
+class TableContext:
+    """What the translator knows about one table."""
+
+    project: Project
+    pipeline: Pipeline
+    table: Table
+    partitions_def: dg.PartitionsDefinition | None = None
+    automation_condition: dg.AutomationCondition | None = None
+
+
+def column_schema(table: Table) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(f.name, f.type, description=f.description, constraints=dg.TableColumnConstraints(nullable=f.nullable))
+            for f in table.schema_ or []
+        ]
     )
+
+
+class RestSyncTranslator:
+    """Turns each table of a pipeline into the ``AssetSpec`` Dagster shows; override ``get_asset_spec``."""
+
+    def get_asset_spec(self, context: TableContext) -> dg.AssetSpec:
+        project, pipeline, table = context.project, context.pipeline, context.table
+        deps = []
+        if table.parent is not None:
+            parent = replace(context, table=pipeline.table(table.parent.table))
+            deps.append(self.get_asset_spec(parent).key)
+        tags = {**pipeline.tags, **table.tags}
+        metadata = {
+            "restsync/pipeline": pipeline.name,
+            "restsync/table": table.name,
+            "restsync/source_connection": str(pipeline.source.connection.id),
+            "restsync/destination_connection": str(pipeline.destination.connection.id),
+        }
+        file = project.files.get(("pipelines", pipeline.key))
+        if file is not None:
+            metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
+                code_references=[dg.LocalFileCodeReference(file_path=str(file.resolve()), label="definition")]
+            )
+        if table.schema_ is not None:
+            metadata["dagster/column_schema"] = column_schema(table)
+        return dg.AssetSpec(
+            key=asset_key(pipeline, table),
+            deps=deps,
+            description=describe(pipeline, table, project),
+            metadata=metadata,
+            group_name=pipeline.key,
+            owners=list(dict.fromkeys([*pipeline.owners, *table.owners])) or None,
+            tags=tags or None,
+            kinds=kinds(project, pipeline),
+            partitions_def=context.partitions_def,
+            automation_condition=context.automation_condition,
+        )

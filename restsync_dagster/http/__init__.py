@@ -5,7 +5,7 @@
     paginators.py  one paginator per pagination type (PAGINATORS registry, build_paginator)
     fetch.py       iter_pages — walk a table's endpoint page by page
     ping.py        the connection test
-    preview.py     the first pages of a table and the paginator's decisions
+    preview.py     the first pages of a table and the paginator's decisions (restsync preview)
     bodies.py      body formats, soft failures, record extraction
     jsonpath.py    dotted paths into bodies
     ratelimit.py   token bucket + concurrency limiter, retry delays

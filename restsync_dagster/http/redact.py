@@ -96,15 +96,23 @@ class _LiveSecrets:
 LIVE_SECRETS = _LiveSecrets()
 
 
-class LogScrubber(logging.Filter):
-    """A logger filter that rewrites each record into a scrubbed, pre-formatted message."""
+class RedactingFilter(logging.Filter):
+    """The one log filter: rewrites each record into a scrubbed, pre-formatted message.
+
+    Credential headers and secret-named parameters are masked by name; secret values by value, from
+    ``secrets`` when given and from every live client's registry.
+    """
+
+    def __init__(self, secrets: Secrets | None = None):
+        super().__init__()
+        self.secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not break logging
             message = str(record.msg)
-        record.msg = LIVE_SECRETS.redact(_scrub_text(message, None))
+        record.msg = LIVE_SECRETS.redact(_scrub_text(message, self.secrets))
         record.args = ()
         return True
 
@@ -119,7 +127,7 @@ SCRUBBED_LOGGERS = (
     "httpcore.socks",
 )
 _installed = threading.Lock()
-_SCRUBBER = LogScrubber()
+_SCRUBBER = RedactingFilter()
 
 
 def install_log_scrubber(secrets: Secrets | None = None) -> None:

@@ -1,8 +1,7 @@
 """The lake engine: typing JSON pages, transforming them and writing Delta tables (no Dagster).
 
 The Dagster layer calls ``sync_table`` with an iterable of pages; everything else here is the
-machinery behind it, exported for the config validator (``output_columns``), child tables
-(``read_table_keys``), reverse ETL (``iter_table_batches``) and maintenance (``compact``, ``vacuum``).
+machinery behind it, exported for child tables (``read_table_keys``), reverse ETL (``iter_table_batches``) and maintenance (``compact``, ``vacuum``).
 
     types.Typer        pages → typed polars frames (declared or inferred schema, SPEC §6)
     transform          columns.include/exclude and the transformations of SPEC §4.4
@@ -15,7 +14,7 @@ from .delta import DeltaWriter, WriteMode, WriteResult
 from .maintenance import compact, vacuum
 from .state import read_cursor
 from .sync import SyncResult, iter_table_batches, read_table_keys, sync_table, table_uri, write_mode
-from .transform import Transformer, output_columns
+from .transform import Transformer
 from .types import Typer
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "WriteResult",
     "compact",
     "iter_table_batches",
-    "output_columns",
     "read_cursor",
     "read_table_keys",
     "sync_table",

@@ -1,9 +1,8 @@
 """``columns.include``/``exclude`` and the transformations of SPEC §4.4, as polars expressions.
 
-They run after typing and before writing, in the order the pipeline lists them. The same code
-checks a declared schema when definitions load (``output_columns`` runs the steps over an empty
-frame with the declared dtypes), so validation and runtime cannot disagree about which fields exist
-or collide. Columns named ``_restsync_*`` belong to restsync and are never renamed or dropped.
+They run after typing and before writing, in the order the pipeline lists them. Which name a column
+ends with is decided by ``config.columns`` (the rule validation uses too). Columns named
+``_restsync_*`` belong to restsync and are never renamed or dropped.
 
 ``find_and_replace`` with ``regex: true`` uses polars' (Rust) regular expressions; ``\\1`` in the
 replacement is accepted and means the first group, as in Python.
@@ -17,7 +16,8 @@ from typing import Any, Iterable
 import polars as pl
 
 from ..errors import SchemaError
-from .spec import compile_schema, is_system
+from ..config.columns import output_name
+from .spec import is_system
 
 
 def applies_to(transformation: Any, table: Any) -> bool:
@@ -38,20 +38,7 @@ class Transformer:
         """What a typed column is called after the transformations (``None``: dropped)."""
         if is_system(name):
             return name
-        columns = self.table.columns
-        if columns is not None:
-            if columns.include is not None and name not in columns.include:
-                return None
-            if columns.exclude is not None and name in columns.exclude:
-                return None
-        for _, t in self.steps:
-            if t.type == "exclude_fields" and name in t.config.fields:
-                return None
-            if t.type == "rename_fields":
-                name = t.config.mapping.get(name, name)
-            if t.type == "replace_in_field_name":
-                name = name.replace(t.config.find, t.config.replace)
-        return name
+        return output_name(self.table, [t for _, t in self.steps], name)
 
     def apply(self, df: pl.DataFrame) -> pl.DataFrame:
         df = self._select(df)
@@ -137,18 +124,3 @@ class Transformer:
         if config.regex:
             replace = re.sub(r"\\(\d+)", r"${\1}", replace.replace("$", "$$"))
         return df.with_columns([pl.col(n).str.replace_all(config.find, replace, literal=not config.regex) for n in names])
-
-
-def output_columns(declared_schema: list[Any] | None, table: Any, transformations: Iterable[Any]) -> list[str] | None:
-    """Data column names a declared schema gives after ``columns`` and the transformations.
-
-    ``None`` without a declared schema (columns are only known at run time). Raises ``ValueError``
-    naming a missing field, a rename collision or a non-string field given to a string operation.
-    The ``_restsync_*`` columns are not listed.
-    """
-    if declared_schema is None:
-        return None
-    cols = compile_schema(declared_schema)
-    frame = pl.DataFrame(schema={c.name: (c.dtype if c.ready else pl.Null()) for c in cols})
-    out = Transformer(table, transformations, strict=True).apply(frame)
-    return [c for c in out.columns if not is_system(c)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -84,3 +86,25 @@ def make_project(root: Path, base_url: str, tables: list[dict], extra_docs: dict
     }
     docs.update(extra_docs or {})
     return load_project(write_docs(root / "defs", docs))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def component_defs(**attributes: str) -> Iterator[Any]:
+    """The Definitions the RestSyncComponent builds over the shipped definitions folder in a dg project."""
+    from dagster.components.testing import create_defs_folder_sandbox
+
+    with create_defs_folder_sandbox() as sandbox:
+        shutil.copytree(ROOT / "definitions_yaml", sandbox.project_root / "definitions_yaml")
+        folder = sandbox.defs_folder_path / "restsync"
+        folder.mkdir(parents=True)
+        extra = "".join(f"  {name}: {value}\n" for name, value in attributes.items())
+        (folder / "defs.yaml").write_text(
+            "type: restsync_dagster.RestSyncComponent\n"
+            "attributes:\n"
+            '  definitions_dir: "{{ context.project_root }}/definitions_yaml"\n' + extra
+        )
+        with sandbox.build_all_defs() as defs:
+            yield defs

@@ -127,8 +127,9 @@ def test_unreachable_bucket_fails_clearly_without_the_secret(demo_reset, tmp_pat
     assert not result.success
     _assert_no_secret(text)
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    error = failure.step_failure_data.error.cause
-    assert error.message.strip() == (
-        f"restsync_dagster.errors.LakeError: cannot read the Delta table at {connection['path']}/shop/customers: "
+    user = failure.step_failure_data.user_failure_data
+    assert user.description == (
+        f"cannot read the Delta table at {connection['path']}/shop/customers: "
         "NoSuchBucket (The specified bucket does not exist)"
     )
+    assert user.metadata["restsync/error_class"].value == "LakeError"

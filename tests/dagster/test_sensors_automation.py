@@ -12,7 +12,7 @@ from werkzeug import Response
 
 from restsync_dagster.config import load_project
 from restsync_dagster.dagster.factory import build_definitions
-from tests.dagster.conftest import CUSTOMERS, ORDERS, make_project
+from tests.dagster.conftest import CUSTOMERS, ORDERS, component_defs, make_project
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "hook-secret-7f3a9c"
@@ -119,21 +119,8 @@ def test_no_automation_sensor_unless_asked(demo, tmp_path):
 
 
 def test_component_loads_the_same_assets_as_the_workspace():
-    import shutil
-
-    from dagster.components.testing import create_defs_folder_sandbox
-
-    with create_defs_folder_sandbox() as sandbox:
-        shutil.copytree(ROOT / "definitions_yaml", sandbox.project_root / "definitions_yaml")
-        folder = sandbox.defs_folder_path / "restsync"
-        folder.mkdir(parents=True)
-        (folder / "defs.yaml").write_text(
-            "type: restsync_dagster.RestSyncComponent\n"
-            "attributes:\n"
-            '  definitions_dir: "{{ context.project_root }}/definitions_yaml"\n'
-        )
-        with sandbox.build_all_defs() as defs:
-            from_component = set(defs.resolve_all_asset_keys())
+    with component_defs() as defs:
+        from_component = set(defs.resolve_all_asset_keys())
     from_workspace = set(build_definitions(ROOT / "definitions_yaml").resolve_all_asset_keys())
     assert from_component == from_workspace and len(from_workspace) >= 11
 

@@ -11,7 +11,7 @@ from deltalake import DeltaTable
 
 from restsync_dagster.engine import open_client, run_table_sync
 from restsync_dagster.errors import JobError
-from restsync_dagster.inspect import preview_table
+from restsync_dagster.diagnostics import preview_table
 from restsync_dagster.secrets import Secrets
 from tests.dagster.conftest import make_project
 

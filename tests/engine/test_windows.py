@@ -8,7 +8,7 @@ from deltalake import DeltaTable
 
 from restsync_dagster.engine import open_client, run_table_sync
 from restsync_dagster.errors import WindowError
-from restsync_dagster.inspect import preview_table
+from restsync_dagster.diagnostics import preview_table
 from restsync_dagster.lake import read_cursor
 from restsync_dagster.secrets import Secrets
 from tests.dagster.conftest import make_project

@@ -1,4 +1,8 @@
-"""``restsync ping`` and ``restsync preview``: look at a source without writing anything."""
+"""``restsync ping`` and ``restsync preview``: look at a source without writing anything.
+
+The pages come from the engine's own request streams (windows, fan-out values, parent rows, report
+jobs), typed and transformed in memory as a sync would; every decision is listed.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = 
         return PingResult(False, None, f"connection {connection_id!r} is a Delta connection; ping tests REST connections")
     with open_client(project, connection_id, secrets=secrets) as client:
         return ping(client)
+
 
 
 @dataclass

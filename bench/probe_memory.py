@@ -1,6 +1,6 @@
 """Memory and throughput probe for ``sync_table`` (not a test; run by hand).
 
-    .venv/bin/python tests/lake/probe_memory.py [--rows 1000000 2000000] [--mode append|merge|overwrite]
+    .venv/bin/python bench/probe_memory.py [--rows 1000000 2000000] [--mode append|merge|overwrite]
 
 Each size runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own. Pages of 1,000
 records with 10 flat fields are generated lazily, as a paginator would hand them over. The target
