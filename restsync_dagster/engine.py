@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -195,29 +197,79 @@ def prepare(
 
 def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True,
                  on_stream: Callable[[dict], None] | None = None) -> Iterator[tuple[Any, list[dict]]]:
-    """(page, records) over every request stream of the table; records get their stream's parent
-    and fan-out values. ``on_stream(extra)`` is called before each stream's pages, in stream order."""
-    for rendered, extra in prep.requests():
-        if on_stream is not None:
-            on_stream(extra)
-        values = record_values(extra)
-        source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
-        for page in source(
-            prep.client,
-            rendered,
-            connection_name=prep.source_id,
-            table_name=table.name,
-            params_extra=prep.params_extra,
-            stats=stats,
-            max_pages=max_pages,
-            prefetch=prefetch,
-        ):
-            records = page.records
-            if values:
-                for record in records:
-                    for name, value in values.items():
-                        record.setdefault(name, value)
-            yield page, records
+    """(page, records) over every request stream of the table, in stream order; records get their
+    stream's parent and fan-out values. ``on_stream(extra)`` is called before each stream's pages.
+
+    Several streams (one per parent row or fan-out combination) are requested concurrently, up to
+    the table's ``rate_limit.max_concurrency``, each through the connection's shared budget; their
+    pages are still yielded stream by stream, so the result is that of a sequential walk.
+    """
+    width = stream_concurrency(prep, table, max_pages)
+    streams = prep.requests()
+    if width <= 1:
+        for rendered, extra in streams:
+            if on_stream is not None:
+                on_stream(extra)
+            yield from _stream_pages(prep, table, rendered, extra, stats, max_pages=max_pages, prefetch=prefetch)
+        return
+    with ThreadPoolExecutor(width, thread_name_prefix="restsync-stream") as pool:
+        ahead: deque[tuple[dict, Future]] = deque()
+        try:
+            for rendered, extra in streams:
+                ahead.append((extra, pool.submit(_fetch_stream, prep, table, rendered, extra, max_pages)))
+                if len(ahead) > width:
+                    yield from _drain(ahead.popleft(), stats, on_stream)
+            while ahead:
+                yield from _drain(ahead.popleft(), stats, on_stream)
+        finally:
+            for _, future in ahead:
+                future.cancel()
+
+
+def stream_concurrency(prep: Prepared, table: Table, max_pages: int | None = None) -> int:
+    """How many request streams run at once: the table's ``max_concurrency`` when it has streams
+    per parent row or fan-out value; windows and report jobs stay one after another."""
+    if (table.parent is None and not table.fan_out) or prep.windows is not None or table.job is not None or max_pages:
+        return 1
+    policy = prep.client.policy_for(table)
+    return max(1, policy.max_concurrency or 1) if policy is not None else 1
+
+
+def _stream_pages(prep: Prepared, table: Table, rendered: Table, extra: dict, stats: RequestStats, *,
+                  max_pages: int | None, prefetch: bool) -> Iterator[tuple[Any, list[dict]]]:
+    values = record_values(extra)
+    source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
+    for page in source(
+        prep.client,
+        rendered,
+        connection_name=prep.source_id,
+        table_name=table.name,
+        params_extra=prep.params_extra,
+        stats=stats,
+        max_pages=max_pages,
+        prefetch=prefetch,
+    ):
+        records = page.records
+        if values:
+            for record in records:
+                for name, value in values.items():
+                    record.setdefault(name, value)
+        yield page, records
+
+
+def _fetch_stream(prep: Prepared, table: Table, rendered: Table, extra: dict, max_pages: int | None):
+    """One whole stream on a worker thread, with its own counters (merged by the consumer)."""
+    own = RequestStats()
+    return own, list(_stream_pages(prep, table, rendered, extra, own, max_pages=max_pages, prefetch=False))
+
+
+def _drain(item: tuple[dict, Future], stats: RequestStats, on_stream: Callable[[dict], None] | None):
+    extra, future = item
+    own, pages = future.result()
+    stats.add(own)
+    if on_stream is not None:
+        on_stream(extra)
+    yield from pages
 
 
 def run_table_sync(

@@ -168,7 +168,7 @@ Never authenticated and not counted in the stats.
   and ``created_at = updated_at = now`` (events continue the 10-minute series after the last one)
   → ``{"ids": [...], "updated_at": ...}``.
 - ``POST /_admin/reset``: initial data; clears fault counters, tokens, sessions, receiver, stats.
-- ``GET /_admin/stats`` → ``{"requests": n, "by_path": {path: n}, "last_params": {path: {query}},
+- ``GET /_admin/stats`` → ``{"requests": n, "peak_in_flight": n (most requests answered at once), "by_path": {path: n}, "last_params": {path: {query}},
   "logins": n, "token_refreshes": n, "oauth_tokens": n, "last_oauth_request": {...}}`` (successful
   logins, refreshes and token grants; ``last_oauth_request`` leaves out the secret).
 - ``POST /_admin/expire_sessions`` / ``POST /_admin/expire_tokens``: invalidate every session /
