@@ -9,7 +9,7 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import TableSyncResult, run_table_sync
 from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
-from .resources import PROGRESS_KEY, resource_key
+from .resources import PROGRESS_KEY, lake_of, lake_resource_keys, resource_key
 from .translator import RestSyncTranslator, TableContext, pool_name
 
 
@@ -77,11 +77,12 @@ def table_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
         op_tags={"restsync/pipeline": pipeline.key},
-        required_resource_keys={connection_key, PROGRESS_KEY},
+        required_resource_keys={connection_key, PROGRESS_KEY, *lake_resource_keys(project, pipeline)},
     )
     def _sync(context):
         client = getattr(context.resources, connection_key).client
         on_page = getattr(context.resources, PROGRESS_KEY).on_page
+        lake = lake_of(context, project, pipeline)
         windows = []
         if partitions_def is not None:
             windows = _windows(context)
@@ -97,6 +98,7 @@ def table_asset(
                     partition=window,
                     log=context.log,
                     on_page=on_page,
+                    lake=lake,
                 )
             )
         final = results[-1]

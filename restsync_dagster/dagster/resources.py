@@ -15,8 +15,8 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from ..config.connection import DeltaConnection, RestConnection
-from ..config.templating import is_template
-from ..engine import OnPage, rendered_client
+from ..config.templating import Renderer, is_template
+from ..engine import Lake, OnPage, lake_connection, render_lake, rendered_client
 from ..errors import RestSyncError
 from ..secrets import GLOBAL
 from .translator import pool_name
@@ -92,6 +92,10 @@ class DeltaConnectionResource(dg.ConfigurableResource):
     path: str = Field(description="Root URI of the tables (a template until a run renders it).")
     storage_options: dict[str, str] = Field(default_factory=dict, description="delta-rs storage options (templates until a run renders them).")
 
+    def location(self) -> Lake:
+        """The rendered root URI and storage options (secrets from ``env`` are registered for redaction)."""
+        return render_lake(self.connection_id, self.path, dict(self.storage_options), Renderer(GLOBAL))
+
 
 class ProgressResource:
     """The page callback of a run; ``restsync sync`` passes one that draws progress bars."""
@@ -119,6 +123,18 @@ def build_resource(connection: RestConnection | DeltaConnection) -> dg.Configura
         pool=pool_name(connection.id),
         **{k: v for k, v in secrets.items() if v is not None},
     )
+
+
+def lake_resource_keys(project, pipeline) -> set[str]:
+    """The Delta resource a pipeline's tables land in (none for the default staging)."""
+    delta = lake_connection(project, pipeline)
+    return {resource_key(delta.id)} if delta is not None else set()
+
+
+def lake_of(context, project, pipeline) -> Lake | None:
+    """The landing lake from the run's Delta resource, so overriding the resource moves the tables."""
+    keys = lake_resource_keys(project, pipeline)
+    return getattr(context.resources, keys.pop()).location() if keys else None
 
 
 def build_resources(project, on_page: OnPage | None = None) -> dict[str, Any]:
