@@ -14,10 +14,13 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from ..config import Project
 from ..config.connection import DeltaConnection, RestConnection
+from ..config.pipeline import Pipeline
 from ..config.templating import Renderer, is_template
 from ..engine import Lake, OnPage, lake_connection, render_lake, rendered_client
 from ..errors import RestSyncError
+from ..http import RestClient
 from ..secrets import GLOBAL
 from .translator import pool_name
 
@@ -51,7 +54,7 @@ class RestConnectionResource(dg.ConfigurableResource):
     pool: str = Field(description="Dagster concurrency pool shared by every table of this connection.")
 
     _stack: ExitStack | None = PrivateAttr(default=None)
-    _client: Any = PrivateAttr(default=None)
+    _client: RestClient | None = PrivateAttr(default=None)
 
     def connection(self) -> RestConnection:
         """The connection document with this resource's ``base_url`` and credentials applied."""
@@ -78,7 +81,7 @@ class RestConnectionResource(dg.ConfigurableResource):
         self._stack = self._client = None
 
     @property
-    def client(self):
+    def client(self) -> RestClient:
         """The run's open client (only while a run executes)."""
         if self._client is None:
             raise RestSyncError(f"connection {self.connection_id!r}: the client is opened when a run starts")
@@ -125,19 +128,19 @@ def build_resource(connection: RestConnection | DeltaConnection) -> dg.Configura
     )
 
 
-def lake_resource_keys(project, pipeline) -> set[str]:
+def lake_resource_keys(project: Project, pipeline: Pipeline) -> set[str]:
     """The Delta resource a pipeline's tables land in (none for the default staging)."""
     delta = lake_connection(project, pipeline)
     return {resource_key(delta.id)} if delta is not None else set()
 
 
-def lake_of(context, project, pipeline) -> Lake | None:
+def lake_of(context: dg.AssetExecutionContext, project: Project, pipeline: Pipeline) -> Lake | None:
     """The landing lake from the run's Delta resource, so overriding the resource moves the tables."""
     keys = lake_resource_keys(project, pipeline)
     return getattr(context.resources, keys.pop()).location() if keys else None
 
 
-def build_resources(project, on_page: OnPage | None = None) -> dict[str, Any]:
+def build_resources(project: Project, on_page: OnPage | None = None) -> dict[str, Any]:
     """Every connection's resource by key, and the progress callback (a no-op unless given)."""
     resources: dict[str, Any] = {resource_key(c.id): build_resource(c) for c in project.connections.values()}
     resources[PROGRESS_KEY] = ProgressResource(on_page)
