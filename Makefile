@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench clean
+.PHONY: install test postgres demo bench clean
 
 install: $(STAMP)
 
@@ -19,8 +19,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install node_modules/.installed
+test: install node_modules/.installed postgres
 	$(BIN)/pytest
+
+# The PostgreSQL suites start a throwaway cluster from Debian's postgresql binaries; install them when
+# missing and we are root (elsewhere those tests skip and say why).
+postgres:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+	  echo "PostgreSQL is not installed and cannot be installed here: its tests will skip"
 
 demo: install
 	$(BIN)/restsync validate

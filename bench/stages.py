@@ -40,7 +40,7 @@ def _fixed_costs() -> None:
     python = str(c.PROJECT_BIN / "python")
     for label, code in (
         ("python start + import restsync CLI", "import restsync_dagster.cli"),
-        ("+ import the Dagster layer (dagster, rich)", "import restsync_dagster.cli, restsync_dagster.dagster.progress"),
+        ("+ import the Dagster layer (dagster, rich)", "import restsync_dagster.cli, restsync_dagster.dagster.cli_runner"),
         ("+ a fresh DAGSTER_HOME instance (sqlite schema)",
          "import restsync_dagster.dagster.run as r; r.instance().get_runs(limit=1)"),
     ):

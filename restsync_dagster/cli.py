@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .config import Project, load_project
+from .config import Project, load_project, to_key
 from .config.pipeline import Pipeline
 from .errors import ConfigError
 from .http.redact import RedactingFilter
@@ -24,14 +24,27 @@ def _setup_logging(verbose: bool) -> None:
     root.propagate = False
 
 
-def _load(directory: str | None) -> Project:
+def _load(directory: str | None, *, strict: bool = True) -> Project:
     try:
-        return load_project(directory)
+        return load_project(directory, strict=strict)
     except ConfigError as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
         click.echo(f"{len(exc.issues)} error(s); nothing was run.", err=True)
         sys.exit(1)
+
+
+def _refuse_broken(project: Project, name: str) -> None:
+    """Exit 1 with the document's errors if pipeline ``name`` did not load; other broken documents only warn."""
+    for broken in project.broken:
+        if broken.kind == "pipelines" and broken.id == to_key(name):
+            for issue in broken.issues:
+                click.echo(str(issue), err=True)
+            click.echo(f"{len(broken.issues)} error(s) in pipeline {name!r}; nothing was run.", err=True)
+            sys.exit(1)
+    if project.broken:
+        labels = ", ".join(b.label for b in project.broken)
+        click.echo(f"warning: not loaded because invalid (see `restsync validate`): {labels}", err=True)
 
 
 def describe_cadence(pipeline: Pipeline) -> str:
@@ -42,7 +55,7 @@ def describe_cadence(pipeline: Pipeline) -> str:
         cadence = f"every {sync.frequency} min"
     else:
         cadence = f"extract every {sync.source_frequency} min, deliver every {sync.destination_frequency} min"
-    return cadence + ("" if sync.enabled else " (schedule off)")
+    return cadence + ("; schedules on" if sync.enabled else "; schedules off")
 
 
 def summary_line(project: Project, pipeline: Pipeline) -> str:
@@ -66,9 +79,17 @@ def main(verbose: bool) -> None:
 @click.argument("directory", required=False)
 def validate(directory: str | None) -> None:
     """Validate every document of DIRECTORY (default: $RESTSYNC_DEFINITIONS_DIR or definitions_yaml/)."""
-    project = _load(directory)
+    project = _load(directory, strict=False)
+    for broken in project.broken:
+        for issue in broken.issues:
+            click.echo(str(issue), err=True)
     for pipeline in project.pipelines.values():
         click.echo(summary_line(project, pipeline))
+    if project.broken:
+        errors = sum(len(b.issues) for b in project.broken)
+        labels = ", ".join(b.label for b in project.broken)
+        click.echo(f"{errors} error(s); not loaded (the rest loads and runs): {labels}", err=True)
+        sys.exit(1)
     click.echo(
         f"ok: {len(project.pipelines)} pipeline(s), {len(project.connections)} connection(s), {len(project.hooks)} hook(s)"
     )
@@ -79,16 +100,22 @@ def validate(directory: str | None) -> None:
 @click.option("--table", "tables", multiple=True, help="Only this table (name or key); repeatable.")
 @click.option("--partition", default=None, help="Partition key for partitioned tables (default: the latest).")
 @click.option("--dir", "directory", default=None, help="Definitions folder.")
-def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, directory: str | None) -> None:
-    """Materialize PIPELINE's tables through Dagster (runs are recorded in $DAGSTER_HOME)."""
-    from .dagster.progress import run_sync
+@click.option("--debug", is_flag=True, help="Show Dagster's log and the stack trace of a failure.")
+def sync(pipeline: str, tables: tuple[str, ...], partition: str | None, directory: str | None, debug: bool) -> None:
+    """Materialize PIPELINE's tables through Dagster (runs are recorded in $DAGSTER_HOME).
 
-    project = _load(directory)
+    Exit codes: 0 done, 1 invalid definitions, 2 usage, 3 HTTP, 4 auth, 5 schema, 6 Delta, 7 delivery,
+    10 unexpected (see the README).
+    """
+    from .dagster.cli_runner import run_sync
+
+    project = _load(directory, strict=False)
+    _refuse_broken(project, pipeline)
     try:
         chosen = project.pipeline(pipeline)
     except KeyError as exc:
         raise click.UsageError(str(exc.args[0])) from None
-    sys.exit(run_sync(project, chosen, list(tables), partition))
+    sys.exit(run_sync(project, chosen, list(tables), partition, debug=debug))
 
 
 @main.command()
@@ -143,7 +170,7 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
     console = Console()
     for line in result.decisions:
         console.print(GLOBAL.redact(line), markup=False, highlight=False)
-    console.print(f"{result.records} records in {len(result.decisions)} page(s), {result.stats.requests} request(s)")
+    console.print(f"{result.records} records in {result.pages} page(s), {result.stats.requests} request(s)")
     schema = RichTable(title="schema")
     schema.add_column("column")
     schema.add_column("type")

@@ -1,7 +1,7 @@
 """``restsync ping`` and ``restsync preview``: look at a source without writing anything.
 
-The pages come from :func:`restsync_dagster.http.preview_table`; this layer renders the table for a
-run, then types and transforms the records in memory as a sync would.
+The pages come from the engine's own request streams (windows, fan-out values, parent rows, report
+jobs), typed and transformed in memory as a sync would; every decision is listed.
 """
 
 from __future__ import annotations
@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
+
 from .config import Project
 from .config.connection import RestConnection
 from .config.pipeline import Pipeline, Table
-from .engine import Prepared, Window, open_client, prepare
+from .engine import Prepared, Window, iter_records, open_client, prepare
 from .http import PingResult, RequestStats, ping
-from .http import preview_table as fetch_preview
 from .lake import Transformer, Typer
 from .secrets import GLOBAL, Secrets
+from .streams import describe
+from .windows import windows_line
 
 
 def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = GLOBAL) -> PingResult:
@@ -27,8 +30,6 @@ def ping_connection(project: Project, connection_id: str, *, secrets: Secrets = 
         return ping(client)
 
 
-_ALL = 10**9
-
 
 @dataclass
 class Preview:
@@ -36,6 +37,7 @@ class Preview:
     schema: list[tuple[str, str]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: int = 0
+    pages: int = 0
     stats: RequestStats = field(default_factory=RequestStats)
 
 
@@ -49,20 +51,26 @@ def preview_table(
 
 def _preview(prep: Prepared, pipeline: Pipeline, table: Table, pages: int, rows: int) -> Preview:
     out = Preview()
-    first = next(iter(prep.requests()), None)
-    if first is None:
-        return out
-    rendered, extra = first
-    fetched = fetch_preview(prep.client, rendered, pages=pages, max_records=_ALL, params_extra=prep.params_extra)
-    out.decisions, out.stats = fetched.decisions, fetched.stats
-    out.records = sum(page.records for page in fetched.pages)
-    records = fetched.records
-    for record in records:
-        for name, value in (extra.get("parent") or {}).items():
-            record.setdefault(name, value)
-    if records:
-        typer = Typer.for_table(table, run_id="preview")
-        frame = Transformer(table, pipeline.transformations_for(table)).apply(typer.type_page(records))
+    typer = Typer.for_table(table, run_id="preview")
+    transformer = Transformer(table, pipeline.transformations_for(table))
+    frames = []
+    if prep.windows is not None:
+        out.decisions.append(windows_line(prep.windows))
+
+    def on_stream(extra: dict) -> None:
+        line = describe(extra)
+        if line:
+            out.decisions.append(f"request stream: {line}")
+
+    for page, records in iter_records(prep, table, out.stats, max_pages=pages, prefetch=False, on_stream=on_stream):
+        out.decisions.append(f"page {page.number}: {page.decision}")
+        out.records += len(records)
+        frames.append(transformer.apply(typer.type_page(records)))
+        out.pages += 1
+        if out.pages >= pages:
+            break
+    if frames:
+        frame = pl.concat(frames, how="diagonal_relaxed")
         out.schema = [(name, str(dtype)) for name, dtype in frame.schema.items()]
         out.rows = frame.head(rows).to_dicts()
     return out

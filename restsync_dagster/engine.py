@@ -12,6 +12,7 @@ import logging
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
@@ -20,13 +21,16 @@ from .config.common import parse_duration
 from .config.connection import DeltaConnection, RestConnection
 from .config.pipeline import Pipeline, Table, parse_instant
 from .config.templating import Renderer
-from .errors import RestSyncError
+from .errors import RestSyncError, TemplateError
 from .home import restsync_home
 from .config.columns import key_columns, output_columns
 from .http import RequestStats, RestClient, iter_pages
-from .lake import read_cursor, read_table_keys, sync_table, table_uri
+from .http.jobs import iter_job_pages
+from .lake import read_cursor, sync_table, table_uri
 from .lake.checks import run_checks
 from .secrets import GLOBAL, Secrets
+from .streams import record_values, request_streams
+from .windows import Window as IncrementalWindow, WindowedPages, split_windows
 
 log = logging.getLogger("restsync.engine")
 
@@ -104,6 +108,8 @@ def lake_connection(project: Project, pipeline: Pipeline) -> DeltaConnection | N
 
 def render_lake(connection_id: object, path: str, storage_options: dict[str, str], renderer: Renderer) -> Lake:
     root = renderer.render_str(path, where=f"connection {connection_id} path")
+    if not root.strip():
+        raise TemplateError(f"connection {connection_id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
     options = renderer.render(storage_options, where=f"connection {connection_id} storage_options")
     return root, options
 
@@ -116,9 +122,9 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> L
     return render_lake(delta.id, delta.path, delta.storage_options, renderer)
 
 
-def _incremental_start(table: Table, cursor: Any) -> Any:
+def _incremental_start(table: Table, cursor: Any, initial_value: Any) -> Any:
     inc = table.incremental
-    start = cursor if cursor is not None else inc.initial_value
+    start = cursor if cursor is not None else initial_value
     if start is None or not inc.lookback:
         return start
     delta = parse_duration(inc.lookback)
@@ -146,6 +152,8 @@ class Prepared:
     cursor_before: Any
     requests: Callable[[], Iterator[tuple[Table, dict]]]
     where: str
+    windows: list[IncrementalWindow] | None = None
+    """The incremental windows of this run (``incremental.window``), in request order."""
 
 
 def prepare(
@@ -161,7 +169,7 @@ def prepare(
     """Render a table for one run; ``lake`` overrides where it lands (the Delta resource's location)."""
     renderer = Renderer(secrets)
     root, storage_options = lake or lake_location(project, pipeline, renderer)
-    uri = table_uri(root, pipeline.key, table.key)
+    uri = table_uri(root, pipeline.key, table.key, table.location)
     source = project.connection(pipeline.source.connection.id)
     if not isinstance(source, RestConnection):
         raise RestSyncError(f"pipeline {pipeline.name!r}: table {table.name!r} reads a Delta source; it is delivered, not synced")
@@ -170,15 +178,21 @@ def prepare(
     if partition is not None:
         key, start, end = partition
         context["partition"] = {"key": key, "start": _iso(start), "end": _iso(end)}
+    where = f"pipeline {pipeline.name!r} table {table.name!r}"
     cursor_before = None
     params_extra: dict[str, Any] = {}
+    windows = None
     if table.incremental is not None:
         cursor_before = read_cursor(uri, storage_options)
-        start_value = _incremental_start(table, cursor_before)
-        context["incremental"] = {"start": start_value, "end": _iso(now)}
-        if table.incremental.param:
-            params_extra[table.incremental.param] = start_value
-    where = f"pipeline {pipeline.name!r} table {table.name!r}"
+        inc, bounds = table.incremental, {"dt": context["dt"]}
+        initial = renderer.render(inc.initial_value, bounds, where=f"{where} incremental.initial_value")
+        end = _iso(now) if inc.end is None else renderer.render(inc.end, bounds, where=f"{where} incremental.end")
+        start_value = _incremental_start(table, cursor_before, initial)
+        context["incremental"] = {"start": start_value, "end": end}
+        if inc.param:
+            params_extra[inc.param] = start_value
+        if inc.window is not None:
+            windows = split_windows(start_value, end, inc.window)
     return Prepared(
         uri=uri,
         storage_options=storage_options,
@@ -187,15 +201,22 @@ def prepare(
         context=context,
         params_extra=params_extra,
         cursor_before=cursor_before,
-        requests=lambda: _requests(project, pipeline, table, renderer, context, root, storage_options, where),
+        requests=lambda: _requests(project, pipeline, table, renderer, context, root, storage_options, where, windows),
         where=where,
+        windows=windows,
     )
 
 
-def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True) -> Iterator[tuple[Any, list[dict]]]:
-    """(page, records) over every request of the table; child records get their parent's fields."""
+def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True,
+                 on_stream: Callable[[dict], None] | None = None) -> Iterator[tuple[Any, list[dict]]]:
+    """(page, records) over every request stream of the table; records get their stream's parent
+    and fan-out values. ``on_stream(extra)`` is called before each stream's pages, in stream order."""
     for rendered, extra in prep.requests():
-        for page in iter_pages(
+        if on_stream is not None:
+            on_stream(extra)
+        values = record_values(extra)
+        source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
+        for page in source(
             prep.client,
             rendered,
             connection_name=prep.source_id,
@@ -206,10 +227,9 @@ def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages
             prefetch=prefetch,
         ):
             records = page.records
-            parent_values = extra.get("parent")
-            if parent_values:
+            if values:
                 for record in records:
-                    for name, value in parent_values.items():
+                    for name, value in values.items():
                         record.setdefault(name, value)
             yield page, records
 
@@ -231,16 +251,17 @@ def run_table_sync(
     prep = prepare(project, pipeline, table, client=client, partition=partition, secrets=secrets, lake=lake)
     uri, storage_options, cursor_before, where = prep.uri, prep.storage_options, prep.cursor_before, prep.where
     stats = RequestStats()
+    windowed = WindowedPages(prep.windows, where=where) if prep.windows is not None else None
 
     def pages() -> Iterator[list[dict]]:
-        for page, records in iter_records(prep, table, stats):
+        for page, records in iter_records(prep, table, stats, on_stream=windowed.on_stream if windowed else None):
             if on_page is not None:
                 on_page(table.key, page.number, len(records))
             yield records
 
     log.info(f"syncing {where} into {uri}" + (f" (partition {partition[0]})" if partition else ""))
     result = sync_table(
-        pages(),
+        windowed.pages(pages()) if windowed else pages(),
         table=table,
         transformations=pipeline.transformations_for(table),
         table_uri=uri,
@@ -248,7 +269,10 @@ def run_table_sync(
         run_id=run_id,
         partition_key=partition[0] if partition else None,
         cursor_before=cursor_before,
+        settle_cursor=(lambda computed: windowed.settle_cursor(computed, cursor_before)) if windowed else None,
     )
+    if windowed is not None:
+        windowed.raise_if_failed(result.version)
     out = TableSyncResult(
         pipeline=pipeline.key,
         table=table.key,
@@ -321,17 +345,9 @@ def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _requests(project, pipeline, table, renderer, context, root, storage_options, where) -> Iterator[tuple[Table, dict]]:
-    """The rendered table once, or once per parent row for child tables."""
-    if table.parent is None:
-        yield renderer.render_model(table, context, where=where), {}
-        return
-    parent = pipeline.table(table.parent.table)
-    parent_uri = table_uri(root, pipeline.key, parent.key)
-    columns = list(table.parent.fields)
-    for row in read_table_keys(parent_uri, columns, storage_options):
-        values = {alias: row[column] for column, alias in table.parent.fields.items()}
-        yield renderer.render_model(table, {**context, "parent": values}, where=where), {"parent": values}
+def _requests(project, pipeline, table, renderer, context, root, storage_options, where, windows=None) -> Iterator[tuple[Table, dict]]:
+    """One (rendered table, extra) pair per request stream: windows × parent rows × fan-out values."""
+    yield from request_streams(pipeline, table, renderer, context, root, storage_options, where, windows)
 
 
 def run_table_delivery(
@@ -360,7 +376,7 @@ def run_table_delivery(
         root, options = render_lake(source.id, source.path, source.storage_options, renderer)
         uri = f"{root.rstrip('/')}/{table.name.strip('/')}"
     else:
-        uri, options = table_uri(staging_root, pipeline.key, table.key), staging_options
+        uri, options = table_uri(staging_root, pipeline.key, table.key, table.location), staging_options
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
     request = renderer.render_model(request, {}, where=f"pipeline {pipeline.name!r} table {table.name!r} request")

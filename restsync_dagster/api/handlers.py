@@ -14,10 +14,12 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from ..config.common import to_key
+from ..config import load_project
 from ..config.issues import Issue
+from ..errors import ConfigError
 from .documents import DefinitionStore, Document, iso, jsonable, to_json, to_yaml
 from .keys import MAX_EXPIRES_DAYS, KeyRecord, KeyStore, KeyStoreError
-from .problems import ApiError, invalid, not_found
+from .problems import ApiError, field_errors, invalid, not_found
 from .runtime import CodeLocationUnavailable, Runtime, ScheduleState
 from .validation import Checked, check_document
 
@@ -150,6 +152,9 @@ def get_pipeline(services: Services, key: str) -> tuple[int, dict]:
         {"name": name, "key": tk, "asset_key": [key, tk], "last_materialization_at": iso(last.get(tk))}
         for name, tk in zip(tables, table_keys)
     ]
+    problems = _problems(services, key)
+    body["valid"] = not problems
+    body["errors"] = field_errors(problems)
     try:
         schedules = services.runtime.schedules(key, _keys(services))
         body["schedules"] = [s.as_dict() for s in schedules]
@@ -160,6 +165,15 @@ def get_pipeline(services: Services, key: str) -> tuple[int, dict]:
         body["state"] = "unknown"
         body["schedules_error"] = str(exc)
     return 200, body
+
+
+def _problems(services: Services, key: str) -> list[Issue]:
+    """Why pipeline ``key`` is not loaded (its own errors, or a broken connection or hook it uses)."""
+    try:
+        project = load_project(services.definitions, strict=False)
+    except ConfigError:
+        return []
+    return [issue for b in project.broken if b.kind == "pipelines" and b.id == key for issue in b.issues]
 
 
 def get_definition(services: Services, key: str, accept: str | None) -> tuple[int, str, str]:

@@ -143,6 +143,8 @@ def _schemas() -> dict[str, Any]:
                 "state": state,
                 "schedules": schedules,
                 "schedules_error": _nullable(STR),
+                "valid": {"type": "boolean", "description": "False when the document (or a connection or hook it uses) is invalid, so the pipeline is not loaded and does not run."},
+                "errors": {"type": "array", "items": _ref("FieldError"), "description": "Why the pipeline is not loaded; empty when valid."},
                 "tables": {"type": "array", "items": _ref("TableState")},
             }
         ),

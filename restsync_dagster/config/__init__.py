@@ -4,10 +4,11 @@ from .common import RateLimit, to_key
 from .connection import DeltaConnection, RestConnection
 from .hook import Hook
 from .issues import Issue
-from .loader import Project, definitions_dir, load_project
+from .loader import BrokenDocument, Project, definitions_dir, load_project
 from .pipeline import Pipeline, Table
 
 __all__ = [
+    "BrokenDocument",
     "DeltaConnection",
     "Hook",
     "Issue",

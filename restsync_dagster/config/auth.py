@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import IntList, Model
+from .common import IntList, Model, NonBlank
 
 BodyMediaType = Literal["json", "url_encoded", "form", "xml", "text"]
 
@@ -44,7 +44,7 @@ class ApiKeyAuth(Model):
 
 class TokenRefresh(Model):
     method: Literal["GET", "POST", "PUT"] = "POST"
-    path: str
+    path: NonBlank
     """Relative to the connection's base_url (or an absolute URL)."""
     headers: dict[str, str] = Field(default_factory=dict)
     body: Any = None
@@ -75,16 +75,76 @@ class TokenAuth(Model):
 
 class OAuth2ClientCredentials(Model):
     type: Literal["oauth2_client_credentials"]
-    token_url: str
+    token_url: NonBlank
     client_id: str
     client_secret: str
     scope: str | None = None
     audience: str | None = None
 
 
+class OAuth2RefreshToken(Model):
+    type: Literal["oauth2_refresh_token"]
+    token_url: str
+    """Token endpoint, absolute or relative to the connection's base_url. Example: `https://oauth2.example.com/token`"""
+    client_id: str
+    """OAuth2 client id. Example: `{{ env.CRM_CLIENT_ID }}`"""
+    client_secret: str = ""
+    """OAuth2 client secret (a secret: use an env template). Example: `{{ env.CRM_CLIENT_SECRET }}`"""
+    refresh_token: str
+    """The refresh token the provider issued when the account was connected. When the provider rotates
+    it (answers each refresh with a new one), restsync keeps the newest under `$DAGSTER_HOME/restsync/`
+    and uses that from then on. Example: `{{ env.CRM_REFRESH_TOKEN }}`"""
+    client_auth: Literal["basic", "body"] = "body"
+    """How the client authenticates at the token endpoint: HTTP Basic or `client_id`/`client_secret` in
+    the form body. Example: `basic`"""
+    scopes: list[str] = Field(default_factory=list)
+    """Scopes to ask for (sent space-separated as `scope`); empty sends none. Example: `[crm.read]`"""
+    extra_body: dict[str, str] = Field(default_factory=dict)
+    """More form fields for the token request, as some providers require. Example: `{audience: api}`"""
+
+    @field_validator("token_url", "client_id", "refresh_token")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class JwtBearer(Model):
+    type: Literal["jwt_bearer"]
+    key_file: str | None = None
+    """Path of a service-account JSON key (with `private_key`, `client_email`, `token_uri`) or of a PEM
+    private key. Example: `{{ env.GOOGLE_APPLICATION_CREDENTIALS }}`"""
+    private_key: str | None = None
+    """The PEM private key itself, instead of `key_file`. Example: `{{ env.SA_PRIVATE_KEY }}`"""
+    issuer: str | None = None
+    """The `iss` claim; default the key file's `client_email`. Example: `sync@project.iam.gserviceaccount.com`"""
+    subject: str | None = None
+    """The `sub` claim, for domain-wide delegation; default none. Example: `admin@example.com`"""
+    audience: str | None = None
+    """The `aud` claim; default the token URL. Example: `https://oauth2.googleapis.com/token`"""
+    scopes: list[str] = Field(default_factory=list)
+    """Scopes, sent space-separated in the `scope` claim. Example: `[https://www.googleapis.com/auth/webmasters.readonly]`"""
+    token_url: str | None = None
+    """Where the signed assertion is exchanged for an access token; default the key file's `token_uri`.
+    Example: `https://oauth2.googleapis.com/token`"""
+    lifetime_s: int = Field(default=3600, ge=60, le=3600)
+    """Seconds the assertion is valid (60 to 3600). Example: `3600`"""
+
+    @model_validator(mode="after")
+    def _one_key(self) -> "JwtBearer":
+        if (self.key_file is None) == (self.private_key is None):
+            raise ValueError("set exactly one of 'key_file' (a service-account JSON or PEM file) or 'private_key' (PEM text)")
+        if self.private_key is not None and self.token_url is None:
+            raise ValueError("'token_url' is required with 'private_key' (only a key file can name its token_uri)")
+        if self.private_key is not None and self.issuer is None:
+            raise ValueError("'issuer' is required with 'private_key' (only a key file can name its client_email)")
+        return self
+
+
 class CookieLogin(Model):
     method: Literal["GET", "POST"] = "POST"
-    path: str
+    path: NonBlank
     body: Any = None
     headers: dict[str, str] = Field(default_factory=dict)
     media_type: BodyMediaType = "json"
@@ -105,6 +165,14 @@ class CookieAuth(Model):
 
 
 Auth = Annotated[
-    NoAuth | BasicAuth | BearerAuth | ApiKeyAuth | TokenAuth | OAuth2ClientCredentials | CookieAuth,
+    NoAuth
+    | BasicAuth
+    | BearerAuth
+    | ApiKeyAuth
+    | TokenAuth
+    | OAuth2ClientCredentials
+    | OAuth2RefreshToken
+    | JwtBearer
+    | CookieAuth,
     Field(discriminator="type"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterator
 
 from .columns import output_columns, output_name
@@ -13,6 +14,8 @@ from .templating import inspect, is_template
 from ..errors import TemplateError
 
 Report = Callable[[str, str], None]  # (field path, message)
+
+_TABLE_PATH = re.compile(r"^tables\[(\d+)\]")
 
 HOOK_PAYLOAD_VARIABLES = ("event", "pipeline", "run_id", "error", "url")
 
@@ -28,17 +31,28 @@ def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from walk_strings(v, f"{path}[{i}]")
 
 
-def check_templates(data: dict, allowed_for: Callable[[str], dict[str, set[str] | None]], report: Report) -> set[str]:
-    """Parse every template; report syntax errors and unknown variables; return required env names."""
+def check_templates(
+    data: dict,
+    allowed_for: Callable[[str], dict[str, set[str] | None]],
+    report: Report,
+    rendered: Callable[[str], bool] | None = None,
+) -> set[str]:
+    """Parse every template; report syntax errors, unknown variables and filters, and templates in
+    fields that are never rendered; return required env names."""
     required: set[str] = set()
     for path, text in walk_strings(data):
         if not is_template(text):
+            continue
+        if rendered is not None and not rendered(path):
+            report(path, "this field is read as written, templates are not rendered here")
             continue
         try:
             info = inspect(text)
         except TemplateError as exc:
             report(path, str(exc))
             continue
+        for name in sorted(info.unknown_filters):
+            report(path, f"unknown template filter {name!r}; date filters: epoch, epoch_ms, strftime")
         allowed = allowed_for(path)
         for name in sorted(info.names):
             if name not in allowed:
@@ -68,17 +82,30 @@ def pipeline_scope(data: dict) -> Callable[[str], dict[str, set[str] | None]]:
 
     def scope(path: str) -> dict[str, set[str] | None]:
         allowed: dict[str, set[str] | None] = {"env": None, "dt": None}
-        if path.startswith("tables["):
-            index = int(path[7 : path.index("]")])
+        match = _TABLE_PATH.match(path)
+        if match:
+            index = int(match.group(1))
             table = tables[index] if index < len(tables) and isinstance(tables[index], dict) else {}
+            field = path[path.index("]") + 2 :]
+            if field.startswith(("incremental.", "fan_out")):
+                return allowed
             if table.get("partitions"):
                 allowed["partition"] = {"start", "end", "key"}
-            if table.get("incremental"):
+            incremental = table.get("incremental")
+            if incremental:
                 allowed["incremental"] = {"start", "end"}
+                if isinstance(incremental, dict) and incremental.get("window"):
+                    allowed["window"] = {"start", "end"}
+            fan_out = table.get("fan_out")
+            if isinstance(fan_out, dict):
+                allowed["fan"] = set(map(str, fan_out))
+            if field.startswith(("job.poll", "job.download")):
+                allowed["job"] = {"id"}
             parent = table.get("parent")
             if isinstance(parent, dict):
                 fields = parent.get("fields")
-                names = set(fields.values()) if isinstance(fields, dict) else set(map(str, fields or []))
+                listed = fields.values() if isinstance(fields, dict) else fields if isinstance(fields, list) else []
+                names = {str(name) for name in listed}
                 allowed["parent"] = names
         return allowed
 
@@ -153,6 +180,11 @@ def check_pipeline(
                     report(f"tables[{i}].primary_key[{k}]", f"primary key column {name!r} is not a column of the table ({', '.join(cols)})")
             if table.incremental is not None and table.incremental.cursor_field not in {f.name for f in table.schema_ or []}:
                 report(f"tables[{i}].incremental.cursor_field", f"{table.incremental.cursor_field!r} is not in the table's schema")
+        if table.fan_out and table.schema_ is not None:
+            declared = {f.name for f in table.schema_}
+            for name in table.fan_out:
+                if name not in declared:
+                    report(f"tables[{i}].fan_out.{name}", f"fan-out values are written to column {name!r}: declare it in the table's schema")
         if table.parent is not None:
             _check_parent(pipeline, i, report)
         if rest_destination:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .pipeline import Table
+from .transformations import sql_columns
 
 Problem = tuple[str, str]  # (field path inside the pipeline document, message)
 
@@ -88,6 +89,10 @@ def output_columns(table: Table, index: int, transformations: list[tuple[int, An
                     problems.append((f"{where}.mapping", f"renaming makes two columns named {target!r}"))
                 renamed_cols[target] = typ
             cols = renamed_cols
+        elif kind == "filter_rows":
+            for name in sql_columns(config.where):
+                if name not in cols:
+                    problems.append((f"{where}.where", f"the condition reads {name!r}, which is not a column of table {table.name!r} at this point (columns: {', '.join(cols)})"))
         elif kind == "replace_in_field_name":
             renamed_cols = {}
             for name, typ in cols.items():

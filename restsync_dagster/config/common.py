@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveFloat, PositiveInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveFloat, PositiveInt
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _KEY_CHARS = re.compile(r"[^a-z0-9_]+")
@@ -33,6 +33,16 @@ def _check_id(value: Any) -> Any:
 
 
 Id = Annotated[int | str, BeforeValidator(_check_id)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError(f"expected a non-empty value, got {value!r}")
+    return value
+
+
+#: A path, URL or name that cannot be empty or whitespace only.
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
 def _as_list(value: Any) -> Any:

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PositiveFloat, field_validator
 
 from .auth import Auth, NoAuth
-from .common import Id, Model, RateLimit
+from .common import Id, Model, NonBlank, RateLimit
 
 
 class Ping(Model):
     method: Literal["GET", "POST", "HEAD"] = "GET"
-    path: str = "/"
+    path: NonBlank = "/"
     success_path: str | None = None
     success_values: list[Any] | None = None
 
@@ -21,7 +21,7 @@ class RestConnection(Model):
     id: Id
     name: str | None = None
     type: Literal["rest"]
-    base_url: str
+    base_url: NonBlank
     headers: dict[str, str] = Field(default_factory=dict)
     media_type: Literal["json", "csv", "xml"] = "json"
     auth: Auth = Field(default_factory=NoAuth)
@@ -48,7 +48,7 @@ class DeltaConnection(Model):
     id: Id
     name: str | None = None
     type: Literal["delta"]
-    path: str
+    path: NonBlank
     storage_options: dict[str, str] = Field(default_factory=dict)
     description: str | None = None
 

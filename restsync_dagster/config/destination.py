@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from .auth import Auth
-from .common import Model, RateLimit, StrList
+from .common import Model, NonBlank, RateLimit, StrList
 
 FIELD_REF = re.compile(r"#\{\s*([^}\s]+)\s*\}")
 
@@ -33,8 +33,8 @@ class FieldMapping(Model):
 
 
 class DestinationRequest(Model):
-    url: str | None = None
-    path: str | None = None
+    url: NonBlank | None = None
+    path: NonBlank | None = None
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     body_format: Literal["json", "csv", "form_data", "url_encoded"] = "json"

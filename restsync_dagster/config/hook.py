@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat
 
-from .common import Id, Model
+from .common import Id, Model, NonBlank
 
 HookEvent = Literal["pipeline_failed", "pipeline_stopped", "pipeline_succeeded", "pipeline_started"]
 HOOK_EVENTS = ("pipeline_failed", "pipeline_stopped", "pipeline_succeeded", "pipeline_started")
@@ -16,7 +16,7 @@ class Hook(Model):
     id: Id
     name: str | None = None
     type: Literal["webhook"]
-    url: str
+    url: NonBlank
     method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     payload: Any = None

@@ -5,9 +5,10 @@ Loading reads files only: it never renders a template, reads a secret or touches
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +21,9 @@ from .connection import Connection, DeltaConnection, RestConnection
 from .hook import Hook
 from .issues import Issue, format_path, from_validation_error
 from .pipeline import Pipeline
-from .source import SUFFIXES, SourceFile, read_source
+from .seed002 import is_seed_document, translate
+from .source import SUFFIXES, MappedSource, SourceFile, read_source
+from .templated import is_rendered
 
 log = logging.getLogger("restsync.config")
 
@@ -36,8 +39,27 @@ def definitions_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 @dataclass
+class BrokenDocument:
+    """A document that does not load, or a pipeline disabled because a document it uses does not."""
+
+    kind: str
+    """``connections``, ``pipelines`` or ``hooks``."""
+    id: str | None
+    """The pipeline key or the connection/hook id, when the document states it."""
+    file: str
+    issues: list[Issue]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind[:-1]} {self.id!r}" if self.id else self.file
+
+    def message(self) -> str:
+        return "\n".join(str(issue) for issue in self.issues)
+
+
+@dataclass
 class Project:
-    """Every valid document of a definitions folder."""
+    """Every valid document of a definitions folder (and, when loaded leniently, the broken ones)."""
 
     root: Path
     connections: dict[str, RestConnection | DeltaConnection] = field(default_factory=dict)
@@ -46,6 +68,7 @@ class Project:
     files: dict[tuple[str, str], Path] = field(default_factory=dict)
     warnings: list[Issue] = field(default_factory=list)
     missing_env: set[str] = field(default_factory=set)
+    broken: list[BrokenDocument] = field(default_factory=list)
 
     def pipeline(self, name_or_key: str) -> Pipeline:
         for pipeline in self.pipelines.values():
@@ -100,9 +123,8 @@ def _validate(kind: str, src: SourceFile, issues: list[Issue]) -> Any:
         errors = exc.errors(include_url=False)
         for error in errors:
             error["loc"] = loc_fix(tuple(error["loc"]))
-        issues.extend(
-            from_validation_error(_Errors(errors), root=root, data=data, file=src.display, line_of=src.line_of)
-        )
+        found = from_validation_error(_Errors(errors), root=root, data=data, file=src.display, line_of=src.line_of)
+        issues.extend(replace(i, path=format_path(src.field_path(_split(i.path)))) for i in found)
         return None
 
 
@@ -116,8 +138,16 @@ class _Errors:
         return self._errors
 
 
-def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, str] | None = None) -> Project:
-    """Load and check a definitions folder; raise ``ConfigError`` listing every problem found."""
+def load_project(
+    path: str | os.PathLike | None = None, *, environ: dict[str, str] | None = None, strict: bool = True
+) -> Project:
+    """Load and check a definitions folder.
+
+    ``strict`` (the default) raises ``ConfigError`` listing every problem found. ``strict=False``
+    returns every valid document and lists the others in ``Project.broken``, each with its issues; a
+    pipeline that uses a broken connection or hook is left out and listed too. A missing folder
+    raises either way.
+    """
     root = definitions_dir(path)
     environ = os.environ if environ is None else environ
     issues: list[Issue] = []
@@ -126,11 +156,17 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         raise ConfigError([Issue(_display(root), "", "definitions folder not found; expected connections/, pipelines/ and hooks/ inside it")])
 
     docs: list[_Doc] = []
+    kinds: dict[str, str] = {}
     for kind in KINDS:
         for path_ in _files(root, kind):
             src, problems = read_source(path_, _display(path_))
+            kinds[src.display] = kind
             issues.extend(problems)
-            if not problems:
+            if problems:
+                continue
+            if kind == "pipelines" and is_seed_document(src.data):
+                docs.extend(_seed_docs(src, issues))
+            else:
                 docs.append(_Doc(kind, src))
     if not any(doc.kind == "pipelines" for doc in docs) and not _files(root, "pipelines"):
         project.warnings.append(Issue(_display(root), "", "no pipeline documents found in pipelines/", severity="warning"))
@@ -141,7 +177,9 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         data = doc.src.data
         report = _reporter(doc.src, issues)
         scope = {"connections": connection_scope, "hooks": hook_scope}.get(doc.kind) or pipeline_scope(data)
-        project.missing_env |= {n for n in check_templates(data, scope, report) if n not in environ}
+        kind = doc.kind if doc.kind != "connections" else str(data.get("type"))
+        rendered = functools.partial(is_rendered, kind)
+        project.missing_env |= {n for n in check_templates(data, scope, report, rendered) if n not in environ}
         doc.model = _validate(doc.kind, doc.src, issues)
         ident = str(data.get("id")) if doc.kind != "pipelines" else to_key(str(data.get("name", "")))
         if doc.model is None:
@@ -167,14 +205,82 @@ def load_project(path: str | os.PathLike | None = None, *, environ: dict[str, st
         )
     for warning in project.warnings:
         log.warning("%s", warning)
-    if issues:
+    if issues and strict:
         raise ConfigError(issues)
+    if issues:
+        _set_aside(project, docs, issues, kinds)
     return project
+
+
+def _set_aside(project: Project, docs: list[_Doc], issues: list[Issue], kinds: dict[str, str]) -> None:
+    """Move every document with an issue, and every pipeline using one, from ``project`` to ``broken``."""
+    by_file: dict[str, list[Issue]] = {}
+    for issue in issues:
+        by_file.setdefault(issue.file, []).append(issue)
+    parsed: dict[str, list[_Doc]] = {}
+    for doc in docs:
+        parsed.setdefault(doc.src.display, []).append(doc)
+    for file, found in by_file.items():
+        group = parsed.get(file)
+        if not group:
+            project.broken.append(BrokenDocument(kinds.get(file, "pipelines"), None, file, found))
+            continue
+        for doc in group:  # an ETL model file stands for a pipeline and its connections
+            ident = _ident(doc)
+            if ident is not None and project.files.get((doc.kind, ident)) == doc.src.path:
+                getattr(project, doc.kind).pop(ident, None)
+                project.files.pop((doc.kind, ident), None)
+        first = next((d for d in group if d.kind == "pipelines"), group[0])
+        project.broken.append(BrokenDocument(first.kind, _ident(first), file, found))
+    bad_refs = {
+        b.id: b.file for b in project.broken if b.kind != "pipelines" and b.id is not None and b.id not in getattr(project, b.kind)
+    }
+    by_path = {doc.src.path: doc for doc in docs if doc.kind == "pipelines"}
+    for key, pipeline in list(project.pipelines.items()):
+        refs = [("source.connection.id", pipeline.source.connection.id), ("destination.connection.id", pipeline.destination.connection.id)]
+        if pipeline.staging is not None:
+            refs.append(("staging.connection.id", pipeline.staging.connection.id))
+        refs += [(f"hooks[{i}].id", ref.id) for i, ref in enumerate(pipeline.hooks)]
+        blocked = [(where, str(ref)) for where, ref in refs if str(ref) in bad_refs]
+        if not blocked:
+            continue
+        src = by_path[project.files.pop(("pipelines", key))].src
+        del project.pipelines[key]
+        found = []
+        for where, ref in blocked:
+            what = "hook" if where.startswith("hooks") else "connection"
+            message = f"pipeline disabled: {what} {ref!r} is invalid (see {bad_refs[ref]})"
+            found.append(Issue(src.display, where, message, src.line_of(_split(where))))
+        project.broken.append(BrokenDocument("pipelines", key, src.display, found))
+
+
+def _ident(doc: _Doc) -> str | None:
+    data = doc.src.data if isinstance(doc.src.data, dict) else {}
+    raw = data.get("name") if doc.kind == "pipelines" else data.get("id")
+    if raw is None or isinstance(raw, (dict, list)):
+        return None
+    return to_key(str(raw)) if doc.kind == "pipelines" else str(raw)
+
+
+def _seed_docs(src: SourceFile, issues: list[Issue]) -> list[_Doc]:
+    """An ETL model document as the pipeline and connection documents it stands for; their line
+    numbers and field paths point back into the original file."""
+    translation = translate(src.data, src.path.stem)
+    for parts, message in translation.problems:
+        issues.append(Issue(src.display, format_path(parts), message, src.line_of(parts)))
+    if translation.pipeline is None:
+        return []
+    out = [_Doc("pipelines", MappedSource.of(src, translation.pipeline, translation.original))]
+    for conn in translation.connections:
+        anchor = translation.output_path if conn["id"].endswith("__destination") else (translation.table_paths or [["CONFIG"]])[0]
+        out.append(_Doc("connections", MappedSource.of(src, conn, lambda parts, a=anchor: a)))
+    return out
 
 
 def _reporter(src: SourceFile, issues: list[Issue]) -> Callable[[str, str], None]:
     def report(path: str, message: str) -> None:
-        issues.append(Issue(src.display, path, message, src.line_of(_split(path))))
+        parts = _split(path)
+        issues.append(Issue(src.display, format_path(src.field_path(parts)), message, src.line_of(parts)))
 
     return report
 
@@ -189,4 +295,4 @@ def _split(path: str) -> list[str | int]:
     return parts
 
 
-__all__ = ["Project", "load_project", "definitions_dir", "format_path"]
+__all__ = ["BrokenDocument", "Project", "load_project", "definitions_dir", "format_path"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,10 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from .auth import Auth
-from .common import ConnectionRef, Id, Model, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .common import ConnectionRef, Id, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
+from .job import Job
 from .pagination import Pagination
+from .templating import is_template
 from .transformations import Transformation
 
 ColumnType = Literal[
@@ -63,16 +66,49 @@ class Columns(Model):
 
 class Incremental(Model):
     cursor_field: str
+    """Column whose largest synced value becomes the cursor, e.g. ``updated_at``."""
     param: str | None = None
+    """Query parameter that receives the start value, e.g. ``updated_since``."""
     initial_value: Any = None
+    """Start value before the first sync, e.g. ``"2026-01-01"`` or ``"{{ env.START_DATE }}"``."""
     lookback: str | None = None
+    """ISO duration subtracted from the cursor to re-read late updates, e.g. ``P1D``."""
+    end: Any = None
+    """Upper bound of the requested range (``{{ incremental.end }}``; default now), e.g. ``"2026-06-30"`` or ``"{{ env.END_DATE }}"``."""
+    window: str | None = None
+    """ISO duration: split ``[start, end)`` into windows requested one after another, each with
+    ``{{ window.start }}`` / ``{{ window.end }}``, e.g. ``P30D``. If a window fails for good, the
+    rows of the windows before it are committed with the cursor at the end of the last of them,
+    and the run fails naming the window."""
 
-    @field_validator("lookback")
+    @field_validator("lookback", "window")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
+        if value is not None and parse_duration(value).total_seconds() <= 0:
+            raise ValueError(f"expected a duration longer than zero, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _instants(self) -> "Incremental":
+        if self.window is not None and self.initial_value is None:
+            raise ValueError("'window' needs 'initial_value': the first sync has no cursor to start the windows from")
+        for name in ("end", "initial_value") if self.window is not None else ("end",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (value is None or isinstance(value, (int, float)) or _instant_text(value)):
+                raise ValueError(f"'{name}': expected an ISO date or datetime such as '2026-01-01', epoch seconds or a template, got {value!r}")
+        return self
+
+
+def _instant_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return isinstance(value, (date, datetime))
+    if is_template(value) or value.strip().lstrip("-").isdigit():
+        return True
+    try:
+        parse_instant(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_instant(value: Any) -> datetime:
@@ -90,6 +126,10 @@ class Partitions(Model):
     timezone: str = "UTC"
     column: str | None = None
     """Column holding the record's time; when set, rows outside the window are an error."""
+    max_per_run: PositiveInt | None = None
+    """Partitions one backfill run covers; a longer backfill becomes several runs that Dagster runs
+    in parallel, bounded by the source connection's pool (``max_per_run: 7`` backfills 30 days as 5
+    runs). Unset: the whole range in one run."""
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -132,10 +172,10 @@ class Parent(Model):
 
 
 class Table(Model):
-    name: str
+    name: NonBlank
     description: str | None = None
-    url: str | None = None
-    path: str | None = None
+    url: NonBlank | None = None
+    path: NonBlank | None = None
     method: Literal["GET", "POST"] = "GET"
     headers: dict[str, Any] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
@@ -151,8 +191,20 @@ class Table(Model):
     incremental: Incremental | None = None
     partitions: Partitions | None = None
     parent: Parent | None = None
+    fan_out: dict[str, list[str | int | float | bool] | str] | None = None
+    """One request stream per combination of values (cartesian product), each value usable as
+    ``{{ fan.NAME }}`` and written as a column, e.g. ``{site_url: [a, b], search_type: [web, news]}``;
+    a value may also be a template giving a JSON list, e.g. ``"{{ env.SITES }}"``."""
+    job: Job | None = None
+    """Asynchronous report instead of a paged endpoint: create a job, poll it, download its files,
+    e.g. ``{create: {path: /reports, id_path: report.id}, poll: {path: "/reports/{{ job.id }}",
+    status_path: report.status, done: [done]}, download: {urls_path: report.files}}``."""
     max_pages: PositiveInt | None = None
     max_records: PositiveInt | None = None
+    location: str | None = None
+    """Where the table's Delta table lives instead of `<pipeline key>/<table key>` under the destination
+    connection's path: a relative path under it (`.` is the path itself) or an absolute URI.
+    Example: `crm/customers`"""
     request: DestinationRequest | None = None
     """REST destinations: overrides the pipeline's ``destination.request`` for this table."""
     owners: list[str] = Field(default_factory=list)
@@ -171,7 +223,22 @@ class Table(Model):
             raise ValueError("a table is either partitioned or incremental, not both")
         if self.body is not None and self.method == "GET":
             raise ValueError("'body' needs method POST")
+        if self.location is not None and not self.location.strip():
+            raise ValueError("'location' must not be empty; leave it out for <pipeline key>/<table key>")
+        if self.job is not None and self.pagination is not None:
+            raise ValueError("a table with a report 'job' reads result files, it has no 'pagination'")
+        if self.fan_out and self.parent is not None:
+            for name in self.fan_out:
+                if name in self.parent.fields.values():
+                    raise ValueError(f"fan_out name {name!r} is also a parent field name")
         return self
+
+    @field_validator("fan_out")
+    @classmethod
+    def _fan_out(cls, fan_out: dict[str, Any] | None) -> dict[str, Any] | None:
+        if fan_out is not None:
+            _check_fan_out(fan_out)
+        return fan_out
 
     @property
     def key(self) -> str:
@@ -183,6 +250,21 @@ class Table(Model):
 
     def effective_rate_limit(self, connection_rate_limit: RateLimit | None) -> RateLimit | None:
         return merge_rate_limit(connection_rate_limit, self.rate_limit, "rate_limit" in self.model_fields_set)
+
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_fan_out(fan_out: dict[str, Any]) -> None:
+    if not fan_out:
+        raise ValueError("'fan_out' needs at least one name with its values")
+    for name, values in fan_out.items():
+        if not _NAME.match(name):
+            raise ValueError(f"fan_out name {name!r}: expected letters, digits and '_' (it becomes {{{{ fan.NAME }}}} and a column)")
+        if isinstance(values, str) and not is_template(values):
+            raise ValueError(f"fan_out.{name}: expected a list of values or a template giving a JSON list, got {values!r}")
+        if isinstance(values, list) and not values:
+            raise ValueError(f"fan_out.{name}: the list of values is empty")
 
 
 class Destination(ConnectionRef):
@@ -233,7 +315,7 @@ class HookRef(Model):
 
 class Pipeline(Model):
     definition_version: Literal[1]
-    name: str = Field(min_length=1)
+    name: NonBlank
     description: str | None = None
     source: ConnectionRef
     destination: Destination

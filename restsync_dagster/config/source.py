@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -10,23 +9,9 @@ from typing import Any, Sequence
 import yaml
 
 from .issues import Issue
+from .parsing import ParseError, parse_json, parse_yaml
 
 SUFFIXES = (".yaml", ".yml", ".json")
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps ``on``/``yes`` as strings (YAML 1.2 booleans only)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
 
 
 @dataclass
@@ -36,6 +21,10 @@ class SourceFile:
     text: str
     data: Any = None
     node: yaml.Node | None = field(default=None, repr=False)
+
+    def field_path(self, parts: Sequence[str | int]) -> list[str | int]:
+        """The path to show for a field of the document (translated documents show the original)."""
+        return list(parts)
 
     def line_of(self, parts: Sequence[str | int]) -> int | None:
         """1-based line of the deepest node of ``parts`` that exists."""
@@ -58,27 +47,53 @@ class SourceFile:
         return line
 
 
+@dataclass
+class MappedSource(SourceFile):
+    """A document translated from another file (an ETL model document): its fields' lines are those
+    of the original fields they came from."""
+
+    original: Any = None
+    """Translated field path (a list of parts) → original field path."""
+    base: SourceFile | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, base: SourceFile, data: Any, original: Any) -> "MappedSource":
+        return cls(path=base.path, display=base.display, text=base.text, data=data, node=None,
+                   original=original, base=base)
+
+    def line_of(self, parts: Sequence[str | int]) -> int | None:
+        assert self.base is not None
+        return self.base.line_of(self.original(list(parts)))
+
+    def field_path(self, parts: Sequence[str | int]) -> list[str | int]:
+        return list(self.original(list(parts)))
+
+
+def decode(raw: bytes, display: str) -> tuple[str, list[Issue]]:
+    """The text of a file, or an issue at the line of the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        message = f"the file is not UTF-8 text (byte 0x{byte} at column {column}); save it as UTF-8"
+        return "", [Issue(display, "", message, line)]
+
+
 def read_source(path: Path, display: str) -> tuple[SourceFile, list[Issue]]:
-    text = path.read_text(encoding="utf-8")
-    src = SourceFile(path=path, display=display, text=text)
-    if path.suffix == ".json":
-        try:
-            src.data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return src, [Issue(display, "", f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno)]
-        try:
-            src.node = yaml.compose(text, Loader=_Loader)
-        except yaml.YAMLError:
-            src.node = None  # still valid JSON; errors just carry no line
-    else:
-        try:
-            src.node = yaml.compose(text, Loader=_Loader)
-            src.data = yaml.load(text, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            line = mark.line + 1 if mark is not None else None
-            return src, [Issue(display, "", f"invalid YAML: {problem}", line)]
+    src = SourceFile(path=path, display=display, text="")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return src, [Issue(display, "", f"cannot read the file: {exc.strerror or exc}")]
+    src.text, problems = decode(raw, display)
+    if problems:
+        return src, problems
+    try:
+        src.data, src.node = (parse_json if path.suffix == ".json" else parse_yaml)(src.text)
+    except ParseError as exc:
+        return src, [Issue(display, "", str(exc), exc.line)]
     if src.data is None:
         return src, [Issue(display, "", "the file is empty; expected a mapping of keys", 1)]
     if not isinstance(src.data, dict):

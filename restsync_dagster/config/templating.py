@@ -17,10 +17,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import TemplateError
 from ..secrets import Secrets
+from .filters import DATE_FILTERS
 
-VARIABLES = ("env", "dt", "partition", "incremental", "parent")
+VARIABLES = ("env", "dt", "partition", "incremental", "window", "fan", "parent", "job")
 
 _ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_ENV.filters.update(DATE_FILTERS)
 
 
 def is_template(value: Any) -> bool:
@@ -35,6 +37,7 @@ class TemplateInfo:
     env_required: set[str] = field(default_factory=set)
     env_optional: set[str] = field(default_factory=set)
     attributes: dict[str, set[str]] = field(default_factory=dict)
+    unknown_filters: set[str] = field(default_factory=set)
 
 
 def _defaulted(node: nodes.Node, parents: list[nodes.Node]) -> bool:
@@ -50,6 +53,8 @@ def inspect(text: str) -> TemplateInfo:
     info = TemplateInfo()
 
     def walk(node: nodes.Node, parents: list[nodes.Node]) -> None:
+        if isinstance(node, nodes.Filter) and node.name not in _ENV.filters:
+            info.unknown_filters.add(node.name)
         if isinstance(node, nodes.Name) and node.ctx == "load":
             info.names.add(node.name)
         if isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name):
@@ -105,7 +110,7 @@ class Renderer:
             return _ENV.from_string(text).render({**(context or {}), "env": self._env})
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"{where or 'template'}: {self.secrets.redact(exc.message or exc)}") from None
-        except jinja2.TemplateError as exc:
+        except (jinja2.TemplateError, TemplateError) as exc:
             raise TemplateError(f"{where or 'template'}: {self.secrets.redact(exc)}") from None
 
     def render(self, value: Any, context: Mapping[str, Any] | None = None, *, where: str = "") -> Any:

@@ -83,6 +83,32 @@ class ReplaceInFieldName(_Transformation):
     config: ReplaceInFieldNameConfig
 
 
+class FilterRowsConfig(Model):
+    where: str = Field(min_length=1)
+    """A polars SQL condition; rows for which it is false or null are dropped, e.g. ``"status != 'deleted'"``."""
+
+    @field_validator("where")
+    @classmethod
+    def _parses(cls, where: str) -> str:
+        sql_columns(where)
+        return where
+
+
+def sql_columns(where: str) -> list[str]:
+    """The columns a polars SQL condition reads; ``ValueError`` when it does not parse."""
+    import polars as pl
+
+    try:
+        return pl.sql_expr(where).meta.root_names()
+    except Exception as exc:  # polars raises several SQL error types
+        raise ValueError(f"not a valid SQL condition: {exc}") from None
+
+
+class FilterRows(_Transformation):
+    type: Literal["filter_rows"]
+    config: FilterRowsConfig
+
+
 class EmptyConfig(Model):
     pass
 
@@ -93,6 +119,6 @@ class HistoryMode(_Transformation):
 
 
 Transformation = Annotated[
-    ExcludeFields | RenameFields | ToggleCase | FindAndReplace | ReplaceInFieldName | HistoryMode,
+    ExcludeFields | RenameFields | ToggleCase | FindAndReplace | ReplaceInFieldName | FilterRows | HistoryMode,
     Field(discriminator="type"),
 ]

@@ -9,6 +9,7 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import TableSyncResult, run_table_sync
 from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
+from .failures import restsync_failures
 from .resources import PROGRESS_KEY, lake_of, lake_resource_keys, resource_key
 from .translator import RestSyncTranslator, TableContext, pool_name
 
@@ -75,32 +76,33 @@ def table_asset(
         check_specs=checks,
         pool=pool_name(pipeline.source.connection.id),
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
+        backfill_policy=backfill_policy(table) if partitions_def is not None else None,
         op_tags={"restsync/pipeline": pipeline.key},
         required_resource_keys={connection_key, PROGRESS_KEY, *lake_resource_keys(project, pipeline)},
     )
     def _sync(context):
         client = getattr(context.resources, connection_key).client
         on_page = getattr(context.resources, PROGRESS_KEY).on_page
-        lake = lake_of(context, project, pipeline)
         windows = []
         if partitions_def is not None:
             windows = _windows(context)
         results = []
-        for window in windows or [None]:
-            results.append(
-                run_table_sync(
-                    project,
-                    pipeline,
-                    table,
-                    client=client,
-                    run_id=context.run.run_id,
-                    partition=window,
-                    log=context.log,
-                    on_page=on_page,
-                    lake=lake,
+        with restsync_failures(f"{pipeline.key}/{table.key}"):
+            lake = lake_of(context, project, pipeline)
+            for window in windows or [None]:
+                results.append(
+                    run_table_sync(
+                        project,
+                        pipeline,
+                        table,
+                        client=client,
+                        run_id=context.run.run_id,
+                        partition=window,
+                        log=context.log,
+                        on_page=on_page,
+                        lake=lake,
+                    )
                 )
-            )
         final = results[-1]
         if len(results) > 1:
             final = final.combined(results[:-1])
@@ -108,6 +110,12 @@ def table_asset(
         yield from check_results(spec.key, checks, final)
 
     return _sync
+
+
+def backfill_policy(table: Table) -> dg.BackfillPolicy:
+    """One run for the whole range, or runs of ``partitions.max_per_run`` partitions each."""
+    limit = table.partitions.max_per_run if table.partitions is not None else None
+    return dg.BackfillPolicy.single_run() if limit is None else dg.BackfillPolicy.multi_run(max_partitions_per_run=limit)
 
 
 def _windows(context: dg.AssetExecutionContext) -> list[tuple[str, object, object]]:

@@ -9,6 +9,7 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
+from .failures import restsync_failures
 from .resources import lake_of, lake_resource_keys, resource_key
 from .translator import delivery_key, pool_name
 
@@ -53,14 +54,15 @@ def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spe
     )
     def _deliver(context):
         client = getattr(context.resources, connection_key).client
-        try:
-            result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id,
-                                        lake=lake_of(context, project, pipeline))
-        except DeliveryError as exc:
-            partial = getattr(exc, "result", None)
-            if partial is not None:
-                context.log.error(GLOBAL.redact(f"delivery counts: {partial.as_metadata()}"))
-            raise
+        with restsync_failures(f"{pipeline.key}/{table.key} delivery"):
+            try:
+                result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id,
+                                            lake=lake_of(context, project, pipeline))
+            except DeliveryError as exc:
+                partial = getattr(exc, "result", None)
+                if partial is not None:
+                    context.log.error(GLOBAL.redact(f"delivery counts: {partial.as_metadata()}"))
+                raise
         context.log.info(f"{table.name}: {result.delivered} delivered, {result.skipped_unchanged} unchanged, {result.requests} requests")
         return dg.MaterializeResult(asset_key=spec.key, metadata=_metadata(result))
 

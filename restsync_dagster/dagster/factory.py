@@ -12,6 +12,7 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .broken import broken_defs
 from .delivery import delivery_asset
 from .maintenance import maintenance_defs
 from .partitions import group_by_partitions, partitions_def
@@ -134,11 +135,14 @@ def build_definitions(
     """Everything Dagster needs for a definitions folder.
 
     ``translator`` turns each table into its ``AssetSpec`` (default :class:`RestSyncTranslator`);
-    ``on_page`` receives each synced page (``restsync sync`` draws progress with it).
+    ``on_page`` receives each synced page (``restsync sync`` draws progress with it). Every valid
+    pipeline loads; a broken document leaves out only its own pipeline (and those using it) and
+    shows up as a failing ``restsync_invalid_*`` sensor and in the metadata (``broken.py``).
     """
-    project = project or load_project(directory)
+    project = project or load_project(directory, strict=False)
     translator = translator or RestSyncTranslator()
-    assets, jobs, schedules, sensors = [], [], [], []
+    sensors, metadata = broken_defs(project)
+    assets, jobs, schedules = [], [], []
     for pipeline in project.pipelines.values():
         a, j, s, n = pipeline_defs(project, pipeline, translator)
         assets += a
@@ -155,7 +159,9 @@ def build_definitions(
             )
         )
     resources = build_resources(project, on_page)
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources)
+    return dg.Definitions(
+        assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None
+    )
 
 
 __all__ = ["build_definitions", "DeltaConnection", "RestConnection"]

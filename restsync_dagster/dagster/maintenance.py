@@ -23,7 +23,7 @@ def maintenance_defs(project: Project, pipeline: Pipeline) -> tuple[list[dg.JobD
         root, options = lake_location(project, pipeline, Renderer(GLOBAL))
         done = {}
         for table in pipeline.tables:
-            uri = table_uri(root, pipeline.key, table.key)
+            uri = table_uri(root, pipeline.key, table.key, table.location)
             if open_table(uri, options) is None:
                 context.log.info(f"{table.name}: no Delta table yet, nothing to maintain")
                 continue

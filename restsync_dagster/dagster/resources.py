@@ -25,7 +25,7 @@ from ..secrets import GLOBAL
 from .translator import pool_name
 
 _ENV_ONLY = re.compile(r"^\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
-SECRET_FIELDS = ("username", "password", "token", "key", "client_secret")
+SECRET_FIELDS = ("username", "password", "token", "key", "client_secret", "refresh_token", "private_key")
 PROGRESS_KEY = "restsync_progress"
 
 
@@ -45,12 +45,14 @@ class RestConnectionResource(dg.ConfigurableResource):
         description="The connection document as JSON, templates unrendered; base_url and the credential fields below replace its values."
     )
     base_url: str = Field(description="Common prefix of every endpoint (override it to point a run at another server).")
-    auth_type: str = Field(default="none", description="Auth kind of the connection (none, basic, bearer, api_key, token, oauth2_client_credentials, cookie).")
+    auth_type: str = Field(default="none", description="Auth kind of the connection (none, basic, bearer, api_key, token, oauth2_client_credentials, oauth2_refresh_token, jwt_bearer, cookie).")
     username: str | None = Field(default=None, description="Basic auth user (env var or template).")
     password: str | None = Field(default=None, description="Basic auth password (env var or template).")
     token: str | None = Field(default=None, description="Bearer or token auth token (env var or template).")
     key: str | None = Field(default=None, description="API key (env var or template).")
     client_secret: str | None = Field(default=None, description="OAuth2 client secret (env var or template).")
+    refresh_token: str | None = Field(default=None, description="OAuth2 refresh token as first issued (env var or template); rotated ones are kept under $DAGSTER_HOME/restsync/tokens.")
+    private_key: str | None = Field(default=None, description="PEM private key of a JWT-bearer service account (env var or template).")
     pool: str = Field(description="Dagster concurrency pool shared by every table of this connection.")
 
     _stack: ExitStack | None = PrivateAttr(default=None)

@@ -16,12 +16,21 @@ from .translator import asset_key, delivery_key, pool_name
 from ..config.connection import DeltaConnection, RestConnection
 
 
+#: The instance config restsync writes into a new $DAGSTER_HOME: telemetry off, so no first-run
+#: banner is printed into a user's sync output.
+INSTANCE_CONFIG = """\
+# restsync: local run storage; see the README for pools (concurrency limits)
+telemetry:
+  enabled: false
+"""
+
+
 def instance(project: Project | None = None) -> dg.DagsterInstance:
     """The Dagster instance at ``DAGSTER_HOME`` (default ``.dagster_home/`` beside the definitions folder)."""
     home = dagster_home(project_root=project.root.resolve().parent if project is not None else None)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("# restsync: local run storage; see the README for pools (concurrency limits)\n")
+        config.write_text(INSTANCE_CONFIG)
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 
@@ -58,10 +67,13 @@ def materialize_pipeline(
     *,
     partition: str | None = None,
     dagster_instance: dg.DagsterInstance | None = None,
-    quiet: bool = True,
+    log_level: str = "WARNING",
     on_page: OnPage | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
-    """One in-process run for the unpartitioned tables, one per partitions definition for the others."""
+    """One in-process run for the unpartitioned tables, one per partitions definition for the others.
+
+    ``log_level`` is the level of Dagster's console logger (the run's event log keeps everything).
+    """
     defs = build_definitions(project=project, on_page=on_page)
     repo = defs.get_repository_def()
     assets = list(repo.assets_defs_by_key.values())
@@ -86,7 +98,7 @@ def materialize_pipeline(
             instance=dagster_instance,
             partition_key=key,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else None,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             tags={"restsync/pipeline": pipeline.key, "restsync/source": "cli"},
         )
         results.append(result)

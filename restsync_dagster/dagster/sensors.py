@@ -10,6 +10,7 @@ from ..config import Project
 from ..config.pipeline import Pipeline
 from ..webhooks import send_hook
 from ..secrets import GLOBAL
+from .failures import failure_of
 
 _STATUS = {
     "pipeline_failed": dg.DagsterRunStatus.FAILURE,
@@ -24,25 +25,32 @@ def run_url(run_id: str) -> str:
     return f"{base}/runs/{run_id}"
 
 
-def _root_message(error) -> str | None:
-    """The innermost cause of a step failure: our own message, not Dagster's wrapper."""
-    while error is not None and getattr(error, "cause", None) is not None:
-        error = error.cause
-    return getattr(error, "message", None)
-
-
 def _error_of(context: dg.RunStatusSensorContext) -> str | None:
     messages = []
     records = context.instance.all_logs(context.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     for record in records:
         event = record.dagster_event
-        text = _root_message(getattr(event.event_specific_data, "error", None)) if event else None
+        text = failure_of(event).message if event else None
         if text:
-            messages.append(f"{event.step_key}: {text.strip()}")
+            messages.append(f"{event.step_key}: {text}")
     if not messages:
         failure = getattr(context, "failure_event", None)
         messages = [failure.message] if failure is not None and failure.message else []
     return GLOBAL.redact("\n".join(messages)) if messages else None
+
+
+def touches_pipeline(instance: dg.DagsterInstance, run: dg.DagsterRun, pipeline_key: str) -> bool:
+    """Whether ``run`` materializes (or meant to) any asset of the pipeline, whatever launched it:
+    its job, the UI's asset job, ``restsync sync``, a backfill or automation."""
+    if run.tags.get("restsync/pipeline") == pipeline_key:
+        return True
+    keys = set(run.asset_selection or ())
+    if not keys:
+        planned = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, limit=1000
+        ).records
+        keys = {r.event_log_entry.dagster_event.asset_key for r in planned if r.event_log_entry.dagster_event}
+    return any(key is not None and key.path[:1] == [pipeline_key] for key in keys)
 
 
 def hook_sensors(project: Project, pipeline: Pipeline, jobs: list) -> list[dg.SensorDefinition]:
@@ -50,14 +58,16 @@ def hook_sensors(project: Project, pipeline: Pipeline, jobs: list) -> list[dg.Se
     for ref in pipeline.hooks:
         hook = project.hooks[str(ref.id)]
         for event in ref.events:
-            sensors.append(_sensor(pipeline, hook, event, jobs))
+            sensors.append(_sensor(pipeline, hook, event))
     return sensors
 
 
-def _sensor(pipeline: Pipeline, hook, event: str, jobs: list) -> dg.SensorDefinition:
+def _sensor(pipeline: Pipeline, hook, event: str) -> dg.SensorDefinition:
     name = f"{pipeline.key}__{dg.AssetKey(str(hook.id)).to_python_identifier()}__{event}"
 
     def notify(context: dg.RunStatusSensorContext):
+        if not touches_pipeline(context.instance, context.dagster_run, pipeline.key):
+            return dg.SkipReason(f"run {context.dagster_run.run_id} does not touch pipeline {pipeline.name!r}")
         run_id = context.dagster_run.run_id
         result = send_hook(
             hook,
@@ -76,7 +86,7 @@ def _sensor(pipeline: Pipeline, hook, event: str, jobs: list) -> dg.SensorDefini
 
     common = dict(
         name=name,
-        monitored_jobs=jobs,
+        monitor_all_code_locations=True,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Sends hook {hook.id!r} on {event} of pipeline {pipeline.name!r}",
     )

@@ -79,6 +79,17 @@ prefix nothing is checked. Failures are 401 with ``{"error": ...}``; an unknown 
   ``scope`` and ``audience`` → ``{"access_token": "...", "token_type": "bearer", "expires_in":
   3600}`` (``?ttl=`` knob). Wrong client → 401 ``{"error": "invalid_client"}``; another grant type
   → 400 ``unsupported_grant_type``. ``/auth/oauth2/…`` needs ``Authorization: Bearer <issued>``.
+- ``oauth2`` with a user's refresh token (SaaS style): the same ``POST /oauth/token`` with
+  ``grant_type=refresh_token&refresh_token=<t>`` and the client in the body or as HTTP Basic. The
+  first valid refresh token is ``demo-oauth-refresh``; every refresh **rotates** it: the answer
+  carries a new ``refresh_token`` and the one just used is invalid from then on (``?rotate=0``
+  keeps it). A spent or unknown refresh token → 400 ``invalid_grant``.
+- ``oauth2`` with a service account (Google style, RFC 7523): ``grant_type=urn:ietf:params:oauth:
+  grant-type:jwt-bearer&assertion=<JWT>``, RS256, ``aud`` = the token URL, lifetime at most one
+  hour, verified with the public key registered for its ``iss`` by ``POST /_admin/jwt_keys``
+  ``{"issuer": ..., "public_key": "<PEM>"}``; a bad signature, audience or issuer → 400
+  ``invalid_grant``. Stats count ``refresh_grants``, ``rotations``, ``jwt_grants`` and show
+  ``last_client_auth`` and ``last_jwt_claims``.
 - ``cookie``: ``POST /login`` with JSON or form ``{"username": "demo", "password": "demo-pass"}``
   (or ``GET /login?username=demo&password=demo-pass``) → 200 ``{"ok": true}`` and
   ``Set-Cookie: demo_session=<random>; HttpOnly; Path=/``. Sessions last ``?ttl=`` seconds
@@ -106,6 +117,30 @@ since they are part of the request.
   one just requested, forever.
 - ``fail_after_pages=N``: pages with 0-based index >= N (offset >= N*limit, page > N, ...) answer
   ``fail_status`` (default 500) — a server that dies mid-sync.
+
+Reporting APIs
+==============
+Incremental windows and fan-out (``ranged.py``).
+
+- ``GET /ranged/events?since=&until=``: events with ``ts`` in ``[since, until)``, unpaged, as
+  ``{"data": [...], "since": iso, "until": iso}``. Both bounds are required, as epoch seconds or
+  ``YYYY-MM-DD`` only (a full ISO datetime is a 400), and the range may not exceed 31 days.
+  ``fail_since=<same form>``: a request whose ``since`` is at or after it answers 500.
+- ``GET /search/analytics?site=<any>&type=web|news|image`` → ``{"rows": [{query, clicks,
+  impressions}] * 3}``, deterministic per site and type; rows repeat neither the site nor the type.
+
+Report jobs (``reports.py``):
+
+- ``POST /reports`` with JSON ``{"resource": "orders" | "customers", "format": "jsonl" | "csv",
+  "compression": "none" | "gzip", "files": 1..5, "polls": n, "fail": false}`` (all optional;
+  defaults orders, jsonl, none, 2, 2, false) → 202 ``{"report": {"id": "rep-1", "status":
+  "pending"}}``.
+- ``GET /reports/{id}`` → ``{"report": {"id", "status", "polls"}}``: ``running`` for the first
+  ``polls`` polls, then ``done`` with ``"files": [absolute URLs]``, or ``failed`` with ``error``
+  when created with ``fail: true``. Unknown id → 404.
+- ``GET /reports/{id}/files/{n}``: the resource split evenly over the files, as JSON lines or CSV
+  (header row, flat columns), gzip-compressed (``application/gzip``, no ``Content-Encoding``) when
+  asked; 409 before the report is done.
 
 Receiver
 ========

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import admin, auth, paging, receiver
+from . import admin, auth, paging, ranged, receiver, reports
 from .admin import Stats
 from .data import Store
 from .faults import FaultState, with_faults
@@ -29,6 +29,7 @@ class DemoState:
         self.auth = auth.AuthState()
         self.receiver = ReceiverState()
         self.stats = Stats()
+        self.reports = reports.ReportState()
 
     def reset(self) -> None:
         self.store.reset()
@@ -36,6 +37,7 @@ class DemoState:
         self.auth.reset()
         self.receiver.reset()
         self.stats.reset()
+        self.reports.reset()
 
 
 class DemoApp(Starlette):
@@ -63,7 +65,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def data_routes() -> list[BaseRoute]:
-    return [Route("/health", health), *paging.routes(), *receiver.routes()]
+    return [Route("/health", health), *paging.routes(), *receiver.routes(), *ranged.routes(), *reports.routes()]
 
 
 def create_app() -> Starlette:

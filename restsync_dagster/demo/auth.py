@@ -28,6 +28,8 @@ API_KEY = "demo-key"
 STATIC_TOKEN = "demo-static-token"
 REFRESH_TOKEN = "demo-refresh"
 CLIENT_ID, CLIENT_SECRET = "demo-client", "demo-secret"
+OAUTH_REFRESH_TOKEN = "demo-oauth-refresh"
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SESSION_COOKIE = "demo_session"
 DEFAULT_TTL_S = 300
 OAUTH_TTL_S = 3600
@@ -43,6 +45,11 @@ class AuthState:
         self.sessions: dict[str, float] = {}
         self.logins = self.token_refreshes = self.oauth_issued = 0
         self.last_oauth_request: dict[str, str] = {}
+        self.refresh_chain = {OAUTH_REFRESH_TOKEN}  # refresh tokens still valid (one: each use rotates it)
+        self.refresh_grants = self.rotations = self.jwt_grants = 0
+        self.last_client_auth: str | None = None
+        self.last_jwt_claims: dict[str, object] = {}
+        self.jwt_keys: dict[str, str] = {}  # issuer -> PEM public key
 
     @staticmethod
     def issue(store: dict[str, float], ttl: float) -> str:
@@ -56,7 +63,10 @@ class AuthState:
 
     def stats(self) -> dict[str, object]:
         return {"logins": self.logins, "token_refreshes": self.token_refreshes,
-                "oauth_tokens": self.oauth_issued, "last_oauth_request": self.last_oauth_request}
+                "oauth_tokens": self.oauth_issued, "last_oauth_request": self.last_oauth_request,
+                "refresh_grants": self.refresh_grants, "rotations": self.rotations,
+                "last_client_auth": self.last_client_auth, "jwt_grants": self.jwt_grants,
+                "last_jwt_claims": self.last_jwt_claims}
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -182,9 +192,12 @@ async def refresh_token(request: Request) -> Response:
 
 @with_faults
 async def oauth_token(request: Request) -> Response:
-    """OAuth 2 client-credentials grant; client auth in the form body or as HTTP Basic."""
+    """The OAuth 2 token endpoint: client-credentials, refresh-token and JWT-bearer grants."""
     fields = await _fields(request)
-    if fields.get("grant_type") != "client_credentials":
+    grant = fields.get("grant_type")
+    if grant == JWT_BEARER_GRANT:
+        return _jwt_grant(request, fields)
+    if grant not in ("client_credentials", "refresh_token"):
         return error("unsupported_grant_type", 400)
     client_id, client_secret = fields.get("client_id"), fields.get("client_secret")
     pair = _basic_pair(_scheme(request, "Basic"))
@@ -192,15 +205,59 @@ async def oauth_token(request: Request) -> Response:
         client_id, client_secret = pair
     if not (_same(client_id, CLIENT_ID) and _same(client_secret, CLIENT_SECRET)):
         return _unauthorized("invalid_client", 'Basic realm="oauth"')
-    ttl = _ttl(request, OAUTH_TTL_S)
     state = _state(request)
+    body: dict[str, object] = {}
+    if grant == "refresh_token":
+        given = fields.get("refresh_token")
+        if given not in state.refresh_chain:
+            return error("invalid_grant", 400)
+        state.refresh_grants += 1
+        state.last_client_auth = "basic" if pair else "body"
+        if request.query_params.get("rotate", "1") != "0":
+            state.refresh_chain = {secrets.token_urlsafe(24)}
+            state.rotations += 1
+            body["refresh_token"] = next(iter(state.refresh_chain))
+    ttl = _ttl(request, OAUTH_TTL_S)
     state.oauth_issued += 1
-    state.last_oauth_request = {k: v for k, v in fields.items() if k != "client_secret"}
+    state.last_oauth_request = {k: v for k, v in fields.items() if k not in ("client_secret", "refresh_token")}
     body = {"access_token": state.issue(state.oauth_tokens, ttl), "token_type": "bearer",
-            "expires_in": ttl}
+            "expires_in": ttl, **body}
     if "scope" in fields:
         body["scope"] = fields["scope"]
     return json_response(body)
+
+
+def _jwt_grant(request: Request, fields: dict[str, str]) -> Response:
+    """RFC 7523: verify the RS256 assertion with the issuer's registered public key."""
+    import jwt
+
+    state = _state(request)
+    assertion = fields.get("assertion") or ""
+    try:
+        issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        key = state.jwt_keys.get(str(issuer))
+        if key is None:
+            return error("invalid_grant: unknown issuer", 400)
+        audience = str(request.url.replace(query=""))
+        claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=audience,
+                            options={"require": ["iss", "aud", "iat", "exp"]})
+    except jwt.PyJWTError as exc:
+        return error(f"invalid_grant: {type(exc).__name__}", 400)
+    if claims["exp"] - claims["iat"] > 3600:
+        return error("invalid_grant: assertion lifetime over one hour", 400)
+    state.jwt_grants += 1
+    state.last_jwt_claims = {k: claims[k] for k in ("iss", "sub", "aud", "scope") if k in claims}
+    state.oauth_issued += 1
+    ttl = _ttl(request, OAUTH_TTL_S)
+    return json_response({"access_token": state.issue(state.oauth_tokens, ttl), "token_type": "Bearer",
+                          "expires_in": ttl})
+
+
+async def register_jwt_key(request: Request) -> Response:
+    """Admin: ``{"issuer": ..., "public_key": PEM}`` lets that service account sign assertions."""
+    body = await request.json()
+    _state(request).jwt_keys[str(body["issuer"])] = str(body["public_key"])
+    return json_response({"issuers": sorted(_state(request).jwt_keys)})
 
 
 @with_faults
@@ -222,4 +279,5 @@ def routes() -> list[Route]:
         Route("/token/refresh", refresh_token, methods=["POST"]),
         Route("/oauth/token", oauth_token, methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
+        Route("/_admin/jwt_keys", register_jwt_key, methods=["POST"]),
     ]

@@ -11,7 +11,7 @@ import httpx
 
 from ..config import load_project
 from ..config.connection import DeltaConnection, RestConnection
-from ..dagster.progress import run_sync
+from ..dagster.cli_runner import run_sync
 from ..home import dagster_home
 
 PORT = 8765

@@ -18,13 +18,18 @@ contains one: errors name the connection, the step and the HTTP status.
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, ClassVar
 
+from urllib.parse import quote
+
 import httpx
+import jwt
 import orjson
 from pydantic import BaseModel
 
@@ -34,6 +39,7 @@ from .bodies import encode_body
 from .jsonpath import MISSING, find
 from .redact import SECRET_NAME
 from .registry import Registry
+from .token_store import Lease, TokenStore
 from .urls import join_url
 
 AUTH_FLOWS: Registry[type["AuthFlow"]] = Registry("auth")
@@ -192,8 +198,13 @@ class _RefreshingFlow(AuthFlow):
             return None
         return credential
 
+    @contextmanager
+    def _exchange(self) -> Iterator[None]:
+        """Held around obtaining a credential; kinds that persist what they obtain extend it."""
+        yield
+
     def _obtain(self, stale: Any) -> Generator[httpx.Request, httpx.Response, Any]:
-        with self._lock:
+        with self._lock, self._exchange():
             current = self._valid()
             if current is not None and current != stale:
                 return current  # another thread already refreshed it
@@ -276,41 +287,42 @@ class TokenAuthFlow(_RefreshingFlow):
             request.headers[self.model.header_name] = f"{scheme} {credential}" if scheme else credential
 
 
-@AUTH_FLOWS.register
-class OAuth2ClientCredentialsFlow(_RefreshingFlow):
-    """``type: oauth2_client_credentials``: a bearer token from ``token_url``, cached until
-    ``expires_in`` minus a margin (10 %, at most 30 s), fetched again on a 401."""
+class _OAuth2Flow(_RefreshingFlow):
+    """An OAuth2 token endpoint grant: a bearer token cached until ``expires_in`` minus a margin
+    (10 %, at most 30 s), fetched again on a 401. Kinds differ only in the form they post."""
 
-    type = "oauth2_client_credentials"
     _renewed = "fetching a new token once"
+    _what = "OAuth2 token request"
     MAX_MARGIN_S = 30.0
 
-    def __init__(self, model: Any, **kwargs: Any):
-        super().__init__(model, **kwargs)
-        self.secrets.add(model.client_secret)
+    def _token_url(self) -> str:
+        return join_url(self.base_url, self.model.token_url)
+
+    def _form(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _token_headers(self) -> dict[str, str]:
+        return {}
 
     def _obtain_request(self) -> httpx.Request:
-        form = {"grant_type": "client_credentials", "client_id": self.model.client_id,
-                "client_secret": self.model.client_secret}
-        if self.model.scope:
-            form["scope"] = self.model.scope
-        if self.model.audience:
-            form["audience"] = self.model.audience
-        content, content_type = encode_body(form, "url_encoded")  # type: ignore[misc]
-        return httpx.Request("POST", join_url(self.base_url, self.model.token_url), content=content,
-                             headers={"Content-Type": content_type, "Accept": "application/json"})
+        content, content_type = encode_body(self._form(), "url_encoded")  # type: ignore[misc]
+        headers = {"Content-Type": content_type, "Accept": "application/json", **self._token_headers()}
+        return httpx.Request("POST", self._token_url(), content=content, headers=headers)
 
     def _read_credential(self, response: httpx.Response) -> Any:
-        if not _status_ok(response.status_code):
-            raise self._fail("OAuth2 token request failed", response.status_code)
         try:
             data = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             data = None
+        if not _status_ok(response.status_code):
+            code = data.get("error") if isinstance(data, dict) and isinstance(data.get("error"), str) else None
+            raise self._fail(f"{self._what} failed" + (f" ({code[:60]})" if code else "") + self._hint(code),
+                             response.status_code)
         token = data.get("access_token") if isinstance(data, dict) else None
         if not token or not isinstance(token, str):
-            raise self._fail("OAuth2 token response has no 'access_token'", response.status_code)
+            raise self._fail(f"{self._what}: the response has no 'access_token'", response.status_code)
         self.secrets.add(token)
+        self._on_token_response(data)
         expires_in = data.get("expires_in")
         try:
             lifetime = float(expires_in) if expires_in is not None else None
@@ -323,8 +335,173 @@ class OAuth2ClientCredentialsFlow(_RefreshingFlow):
             self._expires_at = None
         return token
 
+    def _hint(self, code: str | None) -> str:
+        return ""
+
+    def _on_token_response(self, data: dict) -> None:
+        """Read anything besides the access token (a rotated refresh token)."""
+
     def _apply(self, request: httpx.Request, credential: Any) -> None:
         request.headers["Authorization"] = f"Bearer {credential}"
+
+
+@AUTH_FLOWS.register
+class OAuth2ClientCredentialsFlow(_OAuth2Flow):
+    """``type: oauth2_client_credentials``: the client's own token from ``token_url``."""
+
+    type = "oauth2_client_credentials"
+
+    def __init__(self, model: Any, **kwargs: Any):
+        super().__init__(model, **kwargs)
+        self.secrets.add(model.client_secret)
+
+    def _form(self) -> dict[str, str]:
+        form = {"grant_type": "client_credentials", "client_id": self.model.client_id,
+                "client_secret": self.model.client_secret}
+        if self.model.scope:
+            form["scope"] = self.model.scope
+        if self.model.audience:
+            form["audience"] = self.model.audience
+        return form
+
+
+@AUTH_FLOWS.register
+class OAuth2RefreshTokenFlow(_OAuth2Flow):
+    """``type: oauth2_refresh_token``: an access token from the ``refresh_token`` grant, as SaaS APIs
+    that connect a user account issue it. A rotated refresh token (a new one in each answer) is kept
+    in the token store and used by the next refresh and the next run; refreshes hold the store's lock
+    so two processes never spend the same token."""
+
+    type = "oauth2_refresh_token"
+    _what = "OAuth2 refresh"
+
+    def __init__(self, model: Any, *, token_store: TokenStore | None = None, store_key: str | None = None,
+                 **kwargs: Any):
+        super().__init__(model, **kwargs)
+        self.store = token_store if token_store is not None else TokenStore()
+        self.store_key = store_key or self.connection_name
+        self.secrets.add(model.client_secret)
+        self.secrets.add(model.refresh_token)
+        self._refresh_token = model.refresh_token
+        self._lease: Lease | None = None
+        self.rotations = 0
+
+    @contextmanager
+    def _exchange(self) -> Iterator[None]:
+        with self.store.lease(self.store_key, self.model.refresh_token) as lease:
+            self._lease = lease
+            if lease.token:
+                self.secrets.add(lease.token)
+                self._refresh_token = lease.token
+            try:
+                yield
+            finally:
+                self._lease = None
+
+    def _form(self) -> dict[str, str]:
+        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+        if self.model.client_auth == "body":
+            form["client_id"] = self.model.client_id
+            if self.model.client_secret:
+                form["client_secret"] = self.model.client_secret
+        if self.model.scopes:
+            form["scope"] = " ".join(self.model.scopes)
+        form.update({str(k): str(v) for k, v in self.model.extra_body.items()})
+        return form
+
+    def _token_headers(self) -> dict[str, str]:
+        if self.model.client_auth != "basic":
+            return {}
+        pair = f"{quote(self.model.client_id, safe='')}:{quote(self.model.client_secret, safe='')}"
+        encoded = base64.b64encode(pair.encode()).decode()
+        self.secrets.add(encoded)
+        return {"Authorization": f"Basic {encoded}"}
+
+    def _hint(self, code: str | None) -> str:
+        if code == "invalid_grant":
+            return ("; the refresh token was rejected (revoked, expired, or already used): connect the "
+                    "account again and put the new refresh token in the connection")
+        return ""
+
+    def _on_token_response(self, data: dict) -> None:
+        rotated = data.get("refresh_token")
+        if isinstance(rotated, str) and rotated and rotated != self._refresh_token:
+            self.secrets.add(rotated)
+            self._refresh_token = rotated
+            self.rotations += 1
+            if self._lease is not None:
+                self._lease.save(rotated)
+
+
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+@AUTH_FLOWS.register
+class JwtBearerFlow(_OAuth2Flow):
+    """``type: jwt_bearer``: a service account signs a short-lived JWT (RS256) and exchanges it at
+    the token URL for an access token, as Google APIs require (RFC 7523)."""
+
+    type = "jwt_bearer"
+    _what = "JWT bearer token request"
+
+    def __init__(self, model: Any, **kwargs: Any):
+        super().__init__(model, **kwargs)
+        self.secrets.add(model.private_key)
+        self._key: dict[str, Any] | None = None
+
+    def _service_account(self) -> dict[str, Any]:
+        """The signing key and its defaults (``client_email``, ``token_uri``, ``private_key_id``)."""
+        if self._key is not None:
+            return self._key
+        if self.model.private_key is not None:
+            account: dict[str, Any] = {"private_key": self.model.private_key}
+        else:
+            try:
+                text = open(self.model.key_file, encoding="utf-8").read()
+            except OSError as exc:
+                raise self._fail(f"cannot read jwt_bearer key_file {self.model.key_file!r}: {exc.strerror}") from None
+            if text.lstrip().startswith("{"):
+                try:
+                    account = json.loads(text)
+                except ValueError:
+                    raise self._fail(f"jwt_bearer key_file {self.model.key_file!r} is not valid JSON") from None
+                if not isinstance(account, dict) or not isinstance(account.get("private_key"), str):
+                    raise self._fail(f"jwt_bearer key_file {self.model.key_file!r} has no 'private_key'")
+            else:
+                account = {"private_key": text}
+        key = account["private_key"]
+        self.secrets.add(key)
+        for line in key.splitlines():
+            if len(line) >= 16 and "PRIVATE KEY" not in line:
+                self.secrets.add(line.strip())
+        self._key = account
+        return account
+
+    def _token_url(self) -> str:
+        url = self.model.token_url or self._service_account().get("token_uri")
+        if not url:
+            raise self._fail("jwt_bearer needs 'token_url' (the key file names no token_uri)")
+        return join_url(self.base_url, url)
+
+    def _form(self) -> dict[str, str]:
+        account = self._service_account()
+        issuer = self.model.issuer or account.get("client_email")
+        if not issuer:
+            raise self._fail("jwt_bearer needs 'issuer' (the key file names no client_email)")
+        now = int(time.time())
+        claims: dict[str, Any] = {"iss": issuer, "aud": self.model.audience or self._token_url(),
+                                  "iat": now, "exp": now + self.model.lifetime_s}
+        if self.model.subject:
+            claims["sub"] = self.model.subject
+        if self.model.scopes:
+            claims["scope"] = " ".join(self.model.scopes)
+        headers = {"kid": account["private_key_id"]} if account.get("private_key_id") else None
+        try:
+            assertion = jwt.encode(claims, account["private_key"], algorithm="RS256", headers=headers)
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            raise self._fail(f"the jwt_bearer private key cannot sign an RS256 assertion ({type(exc).__name__})") from None
+        self.secrets.add(assertion)
+        return {"grant_type": JWT_BEARER_GRANT, "assertion": assertion}
 
 
 @AUTH_FLOWS.register
@@ -433,8 +610,11 @@ def _cookie_lifetime(morsel: Any) -> float | None:
 
 
 def build_auth(model: BaseModel | None, *, base_url: str, secrets: Secrets, connection_name: str,
-               registry: Registry[type[AuthFlow]] = AUTH_FLOWS) -> AuthFlow:
-    """The ``httpx.Auth`` flow for an auth config model (``None`` means no auth)."""
+               registry: Registry[type[AuthFlow]] = AUTH_FLOWS, token_store: TokenStore | None = None,
+               store_key: str | None = None) -> AuthFlow:
+    """The ``httpx.Auth`` flow for an auth config model (``None`` means no auth). ``token_store``
+    keeps rotated refresh tokens (default: under ``$DAGSTER_HOME/restsync/tokens``)."""
     kind = getattr(model, "type", "none") if model is not None else "none"
     cls = registry.lookup(kind)
-    return cls(model, base_url=base_url, secrets=secrets, connection_name=connection_name)
+    extra = {"token_store": token_store, "store_key": store_key} if cls is OAuth2RefreshTokenFlow else {}
+    return cls(model, base_url=base_url, secrets=secrets, connection_name=connection_name, **extra)

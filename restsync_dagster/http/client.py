@@ -32,6 +32,7 @@ from ..config.connection import RestConnection
 from ..errors import AuthError, HttpError
 from ..secrets import GLOBAL, Secrets
 from .auth import AuthFlow, build_auth, register_credentials
+from .token_store import TokenStore
 from .bodies import SoftFailure
 from .ratelimit import DEFAULT_POLICY, Limiter, limiter_key, retry_delay
 from .redact import excerpt, install_log_scrubber, remove_log_scrubber, sanitize_url, scrub
@@ -92,8 +93,10 @@ class RestClient:
     """HTTP access to one REST connection: auth, retries, request budget, redaction."""
 
     def __init__(self, connection: RestConnection, *, secrets: Secrets | None = None,
-                 name: str | None = None, limits: httpx.Limits | None = None):
+                 name: str | None = None, limits: httpx.Limits | None = None,
+                 token_store: TokenStore | None = None):
         self.connection = connection
+        self.token_store = token_store
         self.secrets = secrets if secrets is not None else GLOBAL
         self.name = name or connection.display_name
         self._log_scrubber = install_log_scrubber(self.secrets)
@@ -128,7 +131,8 @@ class RestClient:
         return join_url(self.base_url, endpoint)
 
     def _build_auth(self, model: BaseModel | None) -> AuthFlow:
-        return build_auth(model, base_url=self.base_url, secrets=self.secrets, connection_name=self.name)
+        return build_auth(model, base_url=self.base_url, secrets=self.secrets, connection_name=self.name,
+                          token_store=self.token_store, store_key=str(self.connection.id))
 
     def auth_for(self, model: BaseModel | None) -> AuthFlow:
         """The auth flow for a table: its own ``auth`` override (built once, then shared) or the connection's."""

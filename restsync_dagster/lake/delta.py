@@ -12,9 +12,12 @@ mode           commit
 =============  ==================================================================================
 
 Nothing is visible until the commit; on any failure the part files are deleted and the table
-stays at its version (files a crash leaves behind are unreferenced, and ``vacuum(full=True)``
-removes them). A new table is created by the same single commit
+stays at its version. A run's lease (``lake.staging``) lists its part files, so the next run or
+maintenance removes those a crash leaves behind. A new table is created by the same single commit
 (``create_table_with_add_actions``).
+
+Concurrent runs: the commit is attempted on a fresh snapshot and retried when another run committed
+first (``lake.commit``); a run that loses the race to create the table commits into the winner's.
 
 Empty syncs: ``append``, ``merge`` and ``history`` make no commit and keep the version (and so the
 stored cursor); ``overwrite`` still commits, leaving the table (or the partition) empty, because an
@@ -30,8 +33,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,7 +48,8 @@ from deltalake.transaction import AddAction, CommitProperties, create_table_with
 
 from ..errors import LakeError, RestSyncError, SchemaError
 from . import merge as keyed
-from . import state
+from . import staging, state
+from .commit import Intent, RetryPolicy, commit_with_retries
 from .evolve import added_columns, conform, merge_schemas, polars_schema
 from .parts import ROWS_PER_FILE, PartWriter, Store, partition_dir
 from .casts import UTC_US
@@ -99,6 +101,7 @@ class DeltaWriter:
         partition_key: str | None = None,
         table_name: str | None = None,
         rows_per_file: int = ROWS_PER_FILE,
+        retry: RetryPolicy = RetryPolicy(),
     ):
         self.table_uri = table_uri
         self.mode = mode
@@ -108,6 +111,7 @@ class DeltaWriter:
         self.partition_key = partition_key
         self.name = table_name or table_uri
         self.rows_per_file = rows_per_file
+        self.retry = retry
         if mode in ("merge", "history") and not self.primary_key:
             raise LakeError(f"table {self.name!r}: mode {mode!r} needs a primary_key")
         if partition_key is not None and mode in ("merge", "history"):
@@ -116,15 +120,17 @@ class DeltaWriter:
                 f"mode {mode!r} (history_mode or merge) cannot be combined with partitions"
             )
         self._store = Store(table_uri, self.storage_options)
+        staging.sweep(table_uri, self.storage_options)
         self._table = state.open_table(table_uri, self.storage_options)
+        self._since = self._table.version() if self._table is not None else None
         self._partition_by = [PARTITION] if partition_key is not None else []
         self._before: pl.Schema | None = None
         if self._table is not None:
-            self._check_existing(self._table)
-            schema = table_schema(self._table)
-            self._before = pl.Schema({k: v for k, v in schema.items() if k != PARTITION})
+            self._adopt(self._table)
         self._dedupe = bool(self.primary_key) and mode != "append"
-        self._tmp = tempfile.mkdtemp(prefix="restsync-stage-") if self._dedupe else None
+        self._lease = staging.Lease(self._store, run_id=run_id, local_dir=self._dedupe)
+        self._tmp = self._lease.local_dir
+        self._deduped = f"{self._tmp}/deduped.parquet" if self._tmp else ""
         self._parts = PartWriter(Store(self._tmp), rows_per_file=rows_per_file) if self._tmp else self._table_parts()
         self._table_writer: PartWriter | None = None if self._dedupe else self._parts
         self._schema: pl.Schema = pl.Schema()
@@ -142,6 +148,13 @@ class DeltaWriter:
     @property
     def _full_overwrite(self) -> bool:
         return self.mode == "overwrite" and self.partition_key is None
+
+    def _adopt(self, table: DeltaTable) -> None:
+        """Write on top of ``table`` (the snapshot at open, or a fresher one on a retry)."""
+        self._check_existing(table)
+        self._table = table
+        schema = table_schema(table)
+        self._before = pl.Schema({k: v for k, v in schema.items() if k != PARTITION})
 
     def _check_existing(self, table: DeltaTable) -> None:
         have = list(table.metadata().partition_columns)
@@ -162,12 +175,13 @@ class DeltaWriter:
 
     def _table_parts(self) -> PartWriter:
         if self.partition_key is None:
-            return PartWriter(self._store, rows_per_file=self.rows_per_file)
+            return PartWriter(self._store, rows_per_file=self.rows_per_file, on_open=self._lease.add_file)
         return PartWriter(
             self._store,
             subdir=partition_dir(PARTITION, self.partition_key),
             partition_values={PARTITION: self.partition_key},
             rows_per_file=self.rows_per_file,
+            on_open=self._lease.add_file,
         )
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -209,19 +223,33 @@ class DeltaWriter:
             )
 
     def commit(self, *, cursor_before: Any = None, cursor_after: Any = None, metadata: dict[str, Any] | None = None) -> WriteResult:
-        """Commit the sync (or nothing, see the module doc). ``cursor_after`` goes into the commit."""
+        """Commit the sync (or nothing, see the module doc). ``cursor_after`` goes into the commit,
+        or the table's own cursor when a concurrent run committed a later one."""
         if self._done:
             raise LakeError(f"table {self.name!r}: the writer is already committed or aborted")
         commit_id = self._commit_id = uuid.uuid4().hex
         custom = {state.RUN_ID: self.run_id, state.COMMIT_ID: commit_id, state.MODE: self.mode, state.ROWS: self.rows}
-        if cursor_after is not None:
-            custom[state.CURSOR] = cursor_after
         if self.partition_key is not None:
             custom[state.PARTITION] = self.partition_key
         custom.update(metadata or {})
-        properties = CommitProperties(custom_metadata=custom)
+        intent = Intent(self.run_id, self.mode, self.partition_key)
         try:
-            result = self._commit(properties)
+            if not self._lease.held():
+                raise LakeError(
+                    f"table {self.name!r}: this run's staged files were removed by another run while it stalled "
+                    f"(no heartbeat for {staging.STALE_AFTER_S:.0f} s); nothing was committed, run the sync again"
+                )
+            self._lease.set_commit(commit_id)
+            rows = self._stage()
+            result = commit_with_retries(
+                lambda table: self._attempt(table, rows, intent, custom, cursor_after),
+                table_uri=self.table_uri,
+                storage_options=self.storage_options,
+                intent=intent,
+                since=self._since,
+                name=self.name,
+                policy=self.retry,
+            )
         except RestSyncError:
             self.abort()
             raise
@@ -231,50 +259,68 @@ class DeltaWriter:
                 self.abort()
                 raise LakeError(f"table {self.name!r}: the Delta commit to {self.table_uri} failed: {exc}") from exc
             # The commit landed and something after it (a post-commit hook) failed: the sync is done.
-            result = WriteResult(self.table_uri, self.mode, True, version, self.rows)
-        finally:
-            self._cleanup_tmp()
+            result = WriteResult(self.table_uri, self.mode, True, version, self.rows, cursor_after=cursor_after)
         self._done = True
+        self._lease.release()
         result.partition_key = self.partition_key
         result.cursor_before = cursor_before
-        result.cursor_after = cursor_after if result.committed else cursor_before
+        if not result.committed:
+            result.cursor_after = cursor_before
         return result
 
     def abort(self) -> None:
         """Delete every file this writer wrote; the table is untouched."""
         self._done = True
         if self._commit_id is not None and state.find_commit(self.table_uri, self.storage_options, self._commit_id) is not None:
-            self._cleanup_tmp()  # interrupted after the commit landed: its files belong to the table now
+            self._lease.release()  # interrupted after the commit landed: its files belong to the table now
             return
         self._parts.abort()
         if self._table_writer is not None and self._table_writer is not self._parts:
             self._table_writer.abort()
-        self._cleanup_tmp()
+        self._lease.release()
 
-    def _cleanup_tmp(self) -> None:
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-
-    def _commit(self, properties: CommitProperties) -> WriteResult:
-        if not self._dedupe:
-            return self._commit_files(self._parts.close(), self.rows, properties)
+    def _stage(self) -> int:
+        """Close the part files; keyed modes deduplicate them into the staging folder. Rows to commit."""
         staged = self._parts.close()
+        if not self._dedupe:
+            return self.rows
         assert self._tmp is not None
         files = keyed.local_files(self._tmp, [a.path for a in staged])
-        deduped = [f"{self._tmp}/deduped.parquet"]
         staged_schema = pl.Schema({**self._schema, keyed.SEQ: pl.Int64()})
         passes = max(1, math.ceil(self.rows / DEDUPE_KEYS_PER_PASS))
-        rows = keyed.dedupe(files, self.primary_key, staged_schema, deduped[0], rows=self.rows, passes=passes) if files else 0
+        rows = keyed.dedupe(files, self.primary_key, staged_schema, self._deduped, rows=self.rows, passes=passes) if files else 0
         for path in files:
             os.remove(path)
+        return rows
+
+    def _attempt(self, table: DeltaTable | None, rows: int, intent: Intent, custom: dict[str, Any], cursor_after: Any) -> WriteResult:
+        """One commit attempt on the snapshot ``table`` (``None``: no table yet)."""
+        if table is not None:
+            self._adopt(table)
+        self._table = table
+        custom = dict(custom)
+        if cursor_after is not None:
+            if table is not None:
+                cursor_after = state.later_cursor(state.table_cursor(table), cursor_after)
+            custom[state.CURSOR] = cursor_after
+        result = self._commit(rows, intent.properties(custom))
+        result.cursor_after = cursor_after
+        return result
+
+    def _commit(self, rows: int, properties: CommitProperties) -> WriteResult:
+        if not self._dedupe:
+            return self._commit_files(self._parts.adds, rows, properties)
         if self._table is not None and self.mode in ("merge", "history"):
-            if rows == 0:
-                return self._no_commit()
-            return self._merge(deduped, rows, properties)
-        self._table_writer = self._table_parts()
-        for batch in keyed.iter_parquet(deduped if rows else []):
-            self._table_writer.write(pl.from_arrow(batch))  # type: ignore[arg-type]
-        return self._commit_files(self._table_writer.close(), rows, properties)
+            if self._table_writer is not None:
+                self._table_writer.abort()  # written for a new table that another run created first
+                self._table_writer = None
+            return self._merge([self._deduped], rows, properties) if rows else self._no_commit()
+        if self._table_writer is None:
+            self._table_writer = self._table_parts()
+            for batch in keyed.iter_parquet([self._deduped] if rows else []):
+                self._table_writer.write(pl.from_arrow(batch))  # type: ignore[arg-type]
+            self._table_writer.close()
+        return self._commit_files(self._table_writer.adds, rows, properties)
 
     def _no_commit(self) -> WriteResult:
         version = self._table.version() if self._table is not None else None
@@ -380,6 +426,7 @@ class DeltaWriter:
 
     def _result(self, rows: int, files: int, *, inserted: int | None = None, updated: int | None = None) -> WriteResult:
         table = DeltaTable(self.table_uri, storage_options=self.storage_options or None)
+        version = state.find_commit(self.table_uri, self.storage_options, self._commit_id) if self._commit_id else None
         added: list[str] = []
         if self._before is not None:
             after = {k: v for k, v in table_schema(table).items() if k != PARTITION}
@@ -388,7 +435,7 @@ class DeltaWriter:
             self.table_uri,
             self.mode,
             True,
-            table.version(),
+            table.version() if version is None else version,
             rows,
             rows_inserted=inserted,
             rows_updated=updated,

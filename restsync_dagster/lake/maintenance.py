@@ -1,9 +1,10 @@
 """Table maintenance run on the destination cadence (SPEC §4.3): compaction and vacuum.
 
 Many small syncs leave many small files; ``compact`` rewrites them into larger ones (a commit with
-``dataChange=false``, so readers and the incremental cursor are unaffected). ``vacuum`` deletes
-files no longer referenced by any version within the retention window, including part files a
-crashed sync left behind (``full=True`` lists the whole folder, not only logged removals).
+``dataChange=false``, so readers and the incremental cursor are unaffected). ``vacuum`` first
+removes what crashed syncs left (``staging.sweep``: their staging folders and uncommitted part
+files, at once), then deletes files no longer referenced by any version within the retention
+window (``full=True`` lists the whole folder, not only logged removals).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from deltalake import DeltaTable
 
 from ..errors import LakeError
-from . import state
+from . import staging, state
 
 
 def _table(table_uri: str, storage_options: dict[str, str] | None) -> DeltaTable:
@@ -41,6 +42,8 @@ def vacuum(
     The retention given here is the one applied (``enforce_retention_duration=False``), so a caller
     asking for less than the table's default week gets it.
     """
-    return _table(table_uri, storage_options).vacuum(
+    table = _table(table_uri, storage_options)
+    swept = [] if dry_run else staging.sweep(table_uri, storage_options)
+    return swept + table.vacuum(
         retention_hours=retention_hours, dry_run=dry_run, enforce_retention_duration=False, full=full
     )

@@ -5,7 +5,8 @@ a sync writes its own part files instead: frames are buffered up to one row grou
 file is closed once it reaches ``rows_per_file`` or ``bytes_per_file``. Memory stays at about one
 row group whatever the size of the sync. ``close`` returns the Delta ``AddAction``s (with row counts,
 null counts and min/max for integer, date and short string columns); nothing is visible in the table
-until they are committed, and ``abort`` deletes what was written.
+until they are committed, and ``abort`` deletes what was written. ``on_open`` hears each file's name
+before the file is created (the run's lease, see ``lake.staging``).
 
 The Parquet encoding of a row group (``write_table``, which releases the GIL) runs on one background
 thread per writer with at most one row group in flight, so typing the next pages overlaps it. An
@@ -24,7 +25,7 @@ import re
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 import polars as pl
@@ -92,6 +93,37 @@ class Store:
         except (FileNotFoundError, OSError):
             pass
 
+    def delete_dir(self, rel: str) -> None:
+        try:
+            self.fs.delete_dir(self.path(rel))
+        except (FileNotFoundError, OSError):
+            pass
+
+    def exists(self, rel: str) -> bool:
+        return self.fs.get_file_info(self.path(rel)).type != pafs.FileType.NotFound
+
+    def write_text(self, rel: str, text: str) -> None:
+        """Replace a small file at once: readers see the old or the new content, never a part."""
+        if not self.is_local:
+            # buffered: deltalake's output stream takes bytes, not the Buffers a bare write hands it
+            with pa.output_stream(self.fs.open_output_stream(self.path(rel)), buffer_size=1 << 16) as out:
+                out.write(text.encode())
+            return
+        path = self.path(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+
+    def read_json(self, rel: str) -> Any:
+        """A small JSON file, or ``None`` when it is missing or unreadable."""
+        try:
+            with self.fs.open_input_stream(self.path(rel)) as stream:
+                return json.loads(stream.read())
+        except (OSError, ValueError):
+            return None
+
 
 def partition_dir(column: str, value: str) -> str:
     """A folder name for a partition value; the value itself lives in the add action."""
@@ -157,8 +189,10 @@ class PartWriter:
         rows_per_group: int = ROWS_PER_GROUP,
         rows_per_file: int = ROWS_PER_FILE,
         bytes_per_file: int = BYTES_PER_FILE,
+        on_open: Callable[[str], None] | None = None,
     ):
         self.store = store
+        self.on_open = on_open
         self.subdir = subdir
         self.partition_values = dict(partition_values or {})
         self.rows_per_group = rows_per_group
@@ -260,6 +294,8 @@ class PartWriter:
 
     def _open_file(self, schema: pa.Schema) -> None:
         rel = f"{self.subdir}part-{len(self.files):05d}-{uuid.uuid4()}-c000.snappy.parquet"
+        if self.on_open is not None:
+            self.on_open(rel)
         self.files.append(rel)
         self._file = rel
         self._sink = self.store.open_output(rel)

@@ -17,7 +17,7 @@ import base64
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import polars as pl
 import pyarrow as pa
@@ -61,9 +61,16 @@ class SyncResult:
     partition_key: str | None = None
 
 
-def table_uri(root: str, pipeline_key: str, table_key: str) -> str:
-    """SPEC §3.3: ``<delta connection path>/<pipeline key>/<table key>``."""
-    return f"{root.rstrip('/')}/{pipeline_key}/{table_key}"
+def table_uri(root: str, pipeline_key: str, table_key: str, location: str | None = None) -> str:
+    """``<delta connection path>/<pipeline key>/<table key>``, or the table's own ``location``: a path
+    under the connection's (``.`` is the connection's path itself) or an absolute URI."""
+    base = root.rstrip("/") or root
+    if location is None:
+        return f"{base}/{pipeline_key}/{table_key}"
+    if "://" in location or location.startswith("/"):
+        return location.rstrip("/") or location
+    rel = location.strip("/")
+    return base if rel in ("", ".") else f"{base}/{rel}"
 
 
 def write_mode(table: Any, *, history_mode: bool, partition_key: str | None) -> WriteMode:
@@ -89,8 +96,12 @@ def sync_table(
     partition_key: str | None = None,
     cursor_before: Any = None,
     loaded_at: datetime | None = None,
+    settle_cursor: Callable[[Any], Any] | None = None,
 ) -> SyncResult:
-    """Type, transform and write ``pages`` to the Delta table at ``table_uri`` in one commit."""
+    """Type, transform and write ``pages`` to the Delta table at ``table_uri`` in one commit.
+
+    ``settle_cursor`` maps the cursor computed from the rows to the one committed (incremental
+    windows bound it)."""
     started = time.perf_counter()
     typer = Typer.for_table(table, run_id=run_id, loaded_at=loaded_at)
     transformer = Transformer(table, transformations)
@@ -124,6 +135,8 @@ def sync_table(
         if cursor is not None:
             cursor.finish(typer.rows)
             cursor_after = state.later_cursor(cursor_before, state.cursor_value(cursor.value))
+            if settle_cursor is not None:
+                cursor_after = settle_cursor(cursor_after)
         result = writer.commit(cursor_before=cursor_before, cursor_after=cursor_after)
     schema = writer.schema
     return SyncResult(

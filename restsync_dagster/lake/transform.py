@@ -112,6 +112,12 @@ class Transformer:
         method = "to_uppercase" if config.case == "upper" else "to_lowercase"
         return df.with_columns([getattr(pl.col(n).str, method)() for n in names])
 
+    def _filter_rows(self, df: pl.DataFrame, config: Any, where: str) -> pl.DataFrame:
+        try:
+            return df.filter(pl.sql_expr(config.where))
+        except pl.exceptions.PolarsError as exc:
+            raise self._fail(f"{where}: the condition {config.where!r} cannot be applied: {str(exc).splitlines()[0]}") from None
+
     def _find_and_replace(self, df: pl.DataFrame, config: Any, where: str) -> pl.DataFrame:
         names = self._string_fields(df, config.fields, where)
         replace = config.replace

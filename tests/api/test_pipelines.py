@@ -202,3 +202,16 @@ def test_start_answers_503_when_the_code_location_does_not_load(api: Api):
     assert meta["state"] == "unknown" and "broken on purpose" in meta["schedules_error"]
     assert api.request("DELETE", "/pipelines/demo_shop").status_code == 503
     assert (api.definitions / "pipelines" / "demo_shop.yaml").exists()
+
+
+def test_get_shows_why_a_pipeline_is_not_loaded(api: Api):
+    assert api.request("GET", "/pipelines/demo_shop").json()["errors"] == []
+    path = api.definitions / "pipelines" / "demo_shop.yaml"
+    path.write_text(path.read_text().replace("  frequency: 15", "  frequency: 0"))
+    body = api.request("GET", "/pipelines/demo_shop").json()
+    assert body["valid"] is False
+    assert body["errors"] == [{"path": "sync.frequency", "message": "expected a number > 0, got 0", "line": 12}]
+    connection = api.definitions / "connections" / "demo_receiver.yaml"
+    connection.write_text(connection.read_text().replace("type: rest", "type: soap"))
+    pushed = api.request("GET", "/pipelines/demo_contacts_push").json()
+    assert pushed["valid"] is False and "connection 'demo_receiver' is invalid" in pushed["errors"][0]["message"]

@@ -100,16 +100,20 @@ def test_validate_cli_reports_every_error_and_exits_1(base_docs, tmp_path):
     assert "2 error(s)" in result.output
 
 
-def test_code_location_loads_and_fails_with_the_same_messages(base_docs, tmp_path):
+def test_code_location_loads_and_reports_a_broken_pipeline_with_the_same_messages(base_docs, tmp_path):
     good = write_docs(tmp_path / "good", base_docs)
     base_docs["pipelines/p.yaml"]["tables"][0]["pagination"]["page_size"] = 0
     bad = write_docs(tmp_path / "bad", base_docs)
-    code = "import restsync_dagster.definitions as d; print(type(d.defs).__name__)"
+    code = (
+        "import restsync_dagster.definitions as d; r = d.defs.get_repository_def(); "
+        "print(sorted(s.name for s in r.sensor_defs)); print(d.defs.metadata)"
+    )
     env = dict(os.environ, RESTSYNC_DEFINITIONS_DIR=str(good))
     ok = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "Definitions"
+    assert "restsync_invalid_" not in ok.stdout
     env["RESTSYNC_DEFINITIONS_DIR"] = str(bad)
-    failed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert failed.returncode != 0
-    assert "tables[0].pagination.page_size: expected a number > 0, got 0" in failed.stderr
+    loaded = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "restsync_invalid_pipeline_p" in loaded.stdout
+    assert "tables[0].pagination.page_size: expected a number > 0, got 0" in loaded.stdout

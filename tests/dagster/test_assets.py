@@ -147,6 +147,14 @@ def test_asset_specs_follow_the_spec(demo, tmp_path):
     assert {op.pool for op in [node.op]} == {"restsync/demo"}
 
 
+def test_max_per_run_gives_a_multi_run_backfill_policy(demo, tmp_path):
+    weekly_runs = dict(EVENTS, name="events_parallel", partitions=dict(EVENTS["partitions"], max_per_run=3))
+    defs = build_definitions(project=make_project(tmp_path, demo.base_url, [EVENTS, weekly_runs]))
+    by_key = defs.get_repository_def().assets_defs_by_key
+    assert by_key[dg.AssetKey(["shop", "events_parallel"])].backfill_policy == dg.BackfillPolicy.multi_run(3)
+    assert by_key[dg.AssetKey(["shop", "events"])].backfill_policy == dg.BackfillPolicy.single_run()
+
+
 def test_child_of_a_history_mode_parent_reads_current_parent_rows(demo_reset, tmp_path):
     project = make_project(tmp_path, demo_reset.base_url, [dict(ORDERS, path="/keyset/orders", max_records=20), ORDER_ITEMS],
                            transformations=[{"type": "history_mode", "table": "orders"}])

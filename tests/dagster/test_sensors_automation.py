@@ -123,3 +123,40 @@ def test_component_loads_the_same_assets_as_the_workspace():
         from_component = set(defs.resolve_all_asset_keys())
     from_workspace = set(build_definitions(ROOT / "definitions_yaml").resolve_all_asset_keys())
     assert from_component == from_workspace and len(from_workspace) >= 11
+
+
+@pytest.mark.parametrize("launched_by", ["ui_asset_job", "restsync_sync"])
+def test_hooks_fire_for_every_run_that_touches_the_pipeline(demo_reset, tmp_path, monkeypatch, httpserver, launched_by):
+    httpserver.expect_request("/failed", method="POST").respond_with_data("ok")
+    project = _hooked_project(tmp_path, demo_reset.base_url, httpserver.url_for("/failed"), monkeypatch,
+                              ["pipeline_failed"], table_params={"fail_status": 404})
+    defs = build_definitions(project=project)
+    key = dg.AssetKey(["shop", "orders"])
+    with dg.instance_for_test() as instance:
+        if launched_by == "ui_asset_job":
+            job = defs.resolve_implicit_global_asset_job_def()
+            result = job.execute_in_process(instance=instance, asset_selection=[key], raise_on_error=False)
+        else:
+            assets = list(defs.get_repository_def().assets_defs_by_key.values())
+            result = dg.materialize(assets, selection=[key], instance=instance, raise_on_error=False)
+        assert not result.success
+        sensor = defs.get_sensor_def("shop__ops__pipeline_failed")
+        sensor(_sensor_context(instance, result, sensor.name, "PIPELINE_FAILURE").for_run_failure())
+    (request, _), = httpserver.log
+    assert request.get_json()["run_id"] == result.run_id
+
+
+def test_hooks_ignore_runs_of_other_pipelines(demo_reset, tmp_path, monkeypatch, httpserver):
+    httpserver.expect_request("/failed", method="POST").respond_with_data("ok")
+    project = _hooked_project(tmp_path, demo_reset.base_url, httpserver.url_for("/failed"), monkeypatch,
+                              ["pipeline_failed"])
+    other = dict(ORDERS, name="other_orders", params={"fail_status": 404})
+    project_b = make_project(tmp_path / "b", demo_reset.base_url, [other], name="billing")
+    with dg.instance_for_test() as instance:
+        assets = list(build_definitions(project=project_b).get_repository_def().assets_defs_by_key.values())
+        result = dg.materialize(assets, instance=instance, raise_on_error=False)
+        assert not result.success
+        sensor = build_definitions(project=project).get_sensor_def("shop__ops__pipeline_failed")
+        ctx = _sensor_context(instance, result, sensor.name, "PIPELINE_FAILURE").for_run_failure()
+        assert isinstance(sensor(ctx), dg.SkipReason)
+    assert httpserver.log == []

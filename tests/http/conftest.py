@@ -30,3 +30,9 @@ def httpbin_url() -> Iterator[str]:
         thread.join(5)
 
 
+
+
+@pytest.fixture(autouse=True)
+def _dagster_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rotated refresh tokens are kept under $DAGSTER_HOME: never the repository's."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))

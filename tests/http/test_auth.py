@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
+import jwt
 import orjson
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -58,6 +62,37 @@ def ok_oauth2_client_credentials(httpbin: str, server: HTTPServer) -> tuple[str,
     auth = {"type": "oauth2_client_credentials", "token_url": "/oauth/token", "client_id": "cid",
             "client_secret": "csecret"}
     return echo_api(server), auth, "/anything", lambda body: body["headers"]["Authorization"] == "Bearer issued-1"
+
+
+def ok_oauth2_refresh_token(httpbin: str, server: HTTPServer) -> tuple[str, dict, str, Callable[[Any], bool]]:
+    server.expect_request("/oauth/token", method="POST", data="grant_type=refresh_token&refresh_token=rt-1&client_id=cid&client_secret=csecret").respond_with_json(
+        {"access_token": "issued-2", "token_type": "bearer", "expires_in": 3600})
+    auth = {"type": "oauth2_refresh_token", "token_url": "/oauth/token", "client_id": "cid",
+            "client_secret": "csecret", "refresh_token": "rt-1"}
+    return echo_api(server), auth, "/anything", lambda body: body["headers"]["Authorization"] == "Bearer issued-2"
+
+
+def ok_jwt_bearer(httpbin: str, server: HTTPServer) -> tuple[str, dict, str, Callable[[Any], bool]]:
+    private, public = _rsa_pair()
+
+    def token(request: Request) -> Response:
+        form = parse_qs(request.get_data(as_text=True))
+        claims = jwt.decode(form["assertion"][0], public, algorithms=["RS256"], audience=server.url_for("/oauth/token"))
+        return _json({"access_token": f"jwt-for-{claims['iss']}", "expires_in": 3600})
+
+    server.expect_request("/oauth/token", method="POST").respond_with_handler(token)
+    auth = {"type": "jwt_bearer", "private_key": private, "issuer": "svc", "token_url": "/oauth/token"}
+    return echo_api(server), auth, "/anything", lambda body: body["headers"]["Authorization"] == "Bearer jwt-for-svc"
+
+
+@functools.cache
+def _rsa_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
 
 
 def ok_cookie(httpbin: str, server: HTTPServer) -> tuple[str, dict, str, Callable[[Any], bool]]:
@@ -137,6 +172,19 @@ def bad_oauth2_client_credentials(server: HTTPServer, httpbin: str) -> tuple[str
     return server.url_for("/"), auth, "/data"
 
 
+def bad_oauth2_refresh_token(server: HTTPServer, httpbin: str) -> tuple[str, dict, str]:
+    server.expect_request("/token").respond_with_json({"error": "invalid_grant"}, status=400)
+    auth = {"type": "oauth2_refresh_token", "token_url": server.url_for("/token"), "client_id": "c",
+            "client_secret": "wrong-secret", "refresh_token": "wrong-refresh"}
+    return server.url_for("/"), auth, "/data"
+
+
+def bad_jwt_bearer(server: HTTPServer, httpbin: str) -> tuple[str, dict, str]:
+    server.expect_request("/token").respond_with_json({"error": "invalid_grant"}, status=400)
+    auth = {"type": "jwt_bearer", "private_key": _rsa_pair()[0], "issuer": "svc", "token_url": "/token"}
+    return server.url_for("/"), auth, "/data"
+
+
 def bad_cookie(server: HTTPServer, httpbin: str) -> tuple[str, dict, str]:
     server.expect_request("/login").respond_with_json({"error": "bad password"}, status=401)
     auth = {"type": "cookie", "login": {"path": "/login", "body": {"password": "wrong-pw"}}}
@@ -149,8 +197,10 @@ EXPECTED = {
     "bearer": r"rejected with status 401 .*check the credentials of connection",
     "api_key": r"GET http://localhost:\d+/data\?key=\*\*\* was rejected with status 401",
     "token": r"token refresh failed with status 401",
-    "oauth2_client_credentials": r"OAuth2 token request failed with status 401",
+    "oauth2_client_credentials": r"OAuth2 token request failed \(invalid_client\) with status 401",
     "cookie": r"login failed with status 401",
+    "oauth2_refresh_token": r"OAuth2 refresh failed \(invalid_grant\); the refresh token was rejected .* with status 400",
+    "jwt_bearer": r"JWT bearer token request failed \(invalid_grant\) with status 400",
 }
 
 
@@ -166,7 +216,7 @@ def test_a_wrong_secret_fails_clearly(kind: str, httpbin_url: str, httpserver: H
         client.request("GET", path, table_name="contacts")
     message = str(caught.value)
     assert message.startswith("connection 'crm', table 'contacts': ")
-    assert caught.value.status == 401
+    assert caught.value.status == (400 if kind in ("oauth2_refresh_token", "jwt_bearer") else 401)
     assert re.search(EXPECTED[kind], message), message
     for secret in ("wrong-pass", "wrong-token", "wrong-key", "wrong-tok", "wrong-refresh", "wrong-secret", "wrong-pw"):
         assert secret not in message and secret not in repr(caught.value)

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 import pytest
 
 from restsync_dagster.errors import PaginationError
@@ -73,6 +75,12 @@ def test_demo_faults_are_retried(demo: str, make_client: Any) -> None:
         assert stats.retries == 1, knob
 
 
+_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_PRIVATE = _KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode()
+_PUBLIC = _KEY.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
 AUTH = {
     "none": ("", {"type": "none"}),
     "basic": ("basic", {"type": "basic", "username": "demo", "password": "demo-pass"}),
@@ -85,18 +93,24 @@ AUTH = {
                                              "client_id": "demo-client", "client_secret": "demo-secret"}),
     "cookie": ("cookie", {"type": "cookie", "login": {"path": "/login",
                                                       "body": {"username": "demo", "password": "demo-pass"}}}),
+    "oauth2_refresh_token": ("oauth2", {"type": "oauth2_refresh_token", "token_url": "/oauth/token?rotate=0",
+                                        "client_id": "demo-client", "client_secret": "demo-secret",
+                                        "refresh_token": "demo-oauth-refresh", "client_auth": "basic"}),
+    "jwt_bearer": ("oauth2", {"type": "jwt_bearer", "private_key": _PRIVATE, "issuer": "etl@demo",
+                              "token_url": "/oauth/token"}),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(AUTH_FLOWS))
 def test_demo_auth_kinds(kind: str, demo: str, make_client: Any) -> None:
     prefix, auth = AUTH[kind]
+    httpx.post(f"{demo}/_admin/jwt_keys", json={"issuer": "etl@demo", "public_key": _PUBLIC}).raise_for_status()
     client = make_client(demo, auth=auth)
     path = f"/auth/{prefix}/offset/orders" if prefix else "/offset/orders"
     t = table(name="orders", path=path, response={"root_key": "data"},
               pagination={"type": "offset", "page_size": 1000})
     assert sum(len(p.records) for p in iter_pages(client, t)) == 2000
-    if kind in ("cookie", "token", "oauth2_client_credentials"):
+    if kind in ("cookie", "token", "oauth2_client_credentials", "oauth2_refresh_token", "jwt_bearer"):
         httpx.post(f"{demo}/_admin/expire_sessions")
         httpx.post(f"{demo}/_admin/expire_tokens")
         assert sum(len(p.records) for p in iter_pages(client, t)) == 2000
