@@ -96,20 +96,34 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> tuple[str, dict[str, str]]:
-    """Root URI and storage options where this pipeline's tables land (destination or staging)."""
+Lake = tuple[str, dict[str, str]]
+"""Root URI and storage options of the Delta lake where a pipeline's tables land."""
+
+
+def lake_connection(project: Project, pipeline: Pipeline) -> DeltaConnection | None:
+    """The Delta connection a pipeline's tables land in (destination or staging); None: the default staging."""
     destination = project.connection(pipeline.destination.connection.id)
     if isinstance(destination, DeltaConnection):
-        delta = destination
-    elif pipeline.staging is not None:
-        delta = project.connection(pipeline.staging.connection.id)
-    else:
-        return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
-    root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
+        return destination
+    if pipeline.staging is not None:
+        return project.connection(pipeline.staging.connection.id)
+    return None
+
+
+def render_lake(connection_id: object, path: str, storage_options: dict[str, str], renderer: Renderer) -> Lake:
+    root = renderer.render_str(path, where=f"connection {connection_id} path")
     if not root.strip():
-        raise TemplateError(f"connection {delta.id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
-    options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
+        raise TemplateError(f"connection {connection_id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
+    options = renderer.render(storage_options, where=f"connection {connection_id} storage_options")
     return root, options
+
+
+def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> Lake:
+    """Where this pipeline's tables land: its Delta connection, else ``$DAGSTER_HOME/restsync/staging``."""
+    delta = lake_connection(project, pipeline)
+    if delta is None:
+        return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
+    return render_lake(delta.id, delta.path, delta.storage_options, renderer)
 
 
 def _incremental_start(table: Table, cursor: Any, initial_value: Any) -> Any:
@@ -154,9 +168,11 @@ def prepare(
     client: RestClient,
     partition: Window | None = None,
     secrets: Secrets = GLOBAL,
+    lake: Lake | None = None,
 ) -> Prepared:
+    """Render a table for one run; ``lake`` overrides where it lands (the Delta resource's location)."""
     renderer = Renderer(secrets)
-    root, storage_options = lake_location(project, pipeline, renderer)
+    root, storage_options = lake or lake_location(project, pipeline, renderer)
     uri = table_uri(root, pipeline.key, table.key, table.location)
     source = project.connection(pipeline.source.connection.id)
     if not isinstance(source, RestConnection):
@@ -283,9 +299,10 @@ def run_table_sync(
     log: Any = log,
     secrets: Secrets = GLOBAL,
     on_page: OnPage | None = None,
+    lake: Lake | None = None,
 ) -> TableSyncResult:
     started = time.monotonic()
-    prep = prepare(project, pipeline, table, client=client, partition=partition, secrets=secrets)
+    prep = prepare(project, pipeline, table, client=client, partition=partition, secrets=secrets, lake=lake)
     uri, storage_options, cursor_before, where = prep.uri, prep.storage_options, prep.cursor_before, prep.where
     stats = RequestStats()
     windowed = WindowedPages(prep.windows, where=where) if prep.windows is not None else None
@@ -389,7 +406,14 @@ def _requests(project, pipeline, table, renderer, context, root, storage_options
 
 
 def run_table_delivery(
-    project: Project, pipeline: Pipeline, table: Table, *, client: RestClient, run_id: str, secrets: Secrets = GLOBAL
+    project: Project,
+    pipeline: Pipeline,
+    table: Table,
+    *,
+    client: RestClient,
+    run_id: str,
+    secrets: Secrets = GLOBAL,
+    lake: Lake | None = None,
 ) -> Any:
     """Push a table's new and changed rows to the pipeline's REST destination (SPEC §7).
 
@@ -401,12 +425,11 @@ def run_table_delivery(
     from .lake import iter_table_batches
 
     renderer = Renderer(secrets)
-    staging_root, staging_options = lake_location(project, pipeline, renderer)
+    staging_root, staging_options = lake or lake_location(project, pipeline, renderer)
     source = project.connection(pipeline.source.connection.id)
     if isinstance(source, DeltaConnection):
-        root = renderer.render_str(source.path, where=f"connection {source.id} path")
+        root, options = render_lake(source.id, source.path, source.storage_options, renderer)
         uri = f"{root.rstrip('/')}/{table.name.strip('/')}"
-        options = renderer.render(source.storage_options, where=f"connection {source.id} storage_options")
     else:
         uri, options = table_uri(staging_root, pipeline.key, table.key, table.location), staging_options
     destination = project.connection(pipeline.destination.connection.id)
