@@ -23,6 +23,7 @@ from .config.columns import output_columns
 from .http import RequestStats, RestClient, iter_pages
 from .lake import read_cursor, read_table_keys, sync_table, table_uri
 from .lake.checks import run_checks
+from .lake.storage import with_commit_safety
 from .secrets import GLOBAL, Secrets
 
 log = logging.getLogger("restsync.engine")
@@ -96,7 +97,7 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> t
         return ".restsync/staging", {}
     root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
     options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
-    return root, options
+    return root, with_commit_safety(root, options)
 
 
 def _incremental_start(table: Table, cursor: Any) -> Any:
