@@ -30,6 +30,7 @@ from .http import RequestStats, RestClient, iter_pages
 from .http.jobs import iter_job_pages
 from .lake import read_cursor, sync_table, table_uri
 from .lake.checks import run_checks
+from .lake.storage import with_commit_safety
 from .secrets import GLOBAL, Secrets
 from .streams import record_values, request_streams
 from .windows import Window as IncrementalWindow, WindowedPages, split_windows
@@ -115,7 +116,7 @@ def render_lake(connection_id: object, path: str, storage_options: dict[str, str
     if not root.strip():
         raise TemplateError(f"connection {connection_id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
     options = renderer.render(storage_options, where=f"connection {connection_id} storage_options")
-    return root, options
+    return root, with_commit_safety(root, options)
 
 
 def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> Lake:
