@@ -80,9 +80,6 @@ def test_two_processes_commit_new_partitions_at_once(s3, tmp_path):
     assert table["id"].n_unique() == table.height == 1 + 6 * ROWS
 
 
-@pytest.mark.xfail(strict=True, reason="a concurrent overwrite that removes files conflicts in delta-rs "
-                   "('a concurrent transaction deleted data this operation read'); needs restsync's "
-                   "commit retry with a fresh snapshot")
 def test_two_processes_replace_existing_partitions_at_once(s3, tmp_path):
     rounds = [["2026-02-01", "2026-02-02"], ["2026-02-01", "2026-02-02"]]
     uri, options = _race(s3, tmp_path, rounds)
