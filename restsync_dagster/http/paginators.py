@@ -79,6 +79,11 @@ class Paginator(ABC):
     def update_request(self, request: PageRequest) -> None:
         """Turn the state into the next request."""
 
+    def remaining_requests(self, request: PageRequest) -> list[PageRequest] | None:
+        """After a page that told the total: every request still to make, in page order, built on
+        ``request`` (the one just sent). None when the walk cannot know them up front."""
+        return None
+
     def _stop(self, decision: str) -> None:
         self.has_next_page = False
         self.decision = decision
@@ -113,6 +118,12 @@ def _number(value: Any, path: str, what: str) -> int | None:
         raise PaginationError(f"{what} at {path!r} is {value!r}, expected a number") from None
 
 
+def _with_param(request: PageRequest, name: str, value: Any) -> PageRequest:
+    copy = request.copy()
+    copy.params[name] = value
+    return copy
+
+
 def _show(value: Any, limit: int = 40) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -126,6 +137,7 @@ class OffsetPaginator(Paginator):
     def __init__(self, model: OffsetPagination):
         super().__init__(model)
         self.offset = model.start
+        self.total: int | None = None
 
     def init_request(self, request: PageRequest) -> None:
         request.params[self.model.offset_param] = self.offset
@@ -136,6 +148,7 @@ class OffsetPaginator(Paginator):
         head = f"offset={current} limit={size} → {count} records"
         total = _number(find(data, self.model.total_path), self.model.total_path, "total") \
             if self.model.total_path else None
+        self.total = total
         if count < size:
             return self._stop(f"{head}; short page ({count} < {size}): stop")
         self.offset = current + size
@@ -145,6 +158,12 @@ class OffsetPaginator(Paginator):
 
     def update_request(self, request: PageRequest) -> None:
         request.params[self.model.offset_param] = self.offset
+
+    def remaining_requests(self, request: PageRequest) -> list[PageRequest] | None:
+        if self.total is None or not self.has_next_page:
+            return None
+        return [_with_param(request, self.model.offset_param, offset)
+                for offset in range(self.offset, self.total, self.model.page_size)]
 
     def _state(self) -> dict[str, Any]:
         return {"offset": self.offset, "limit": self.model.page_size}
@@ -158,6 +177,7 @@ class PageNumberPaginator(Paginator):
     def __init__(self, model: PageNumberPagination):
         super().__init__(model)
         self.page = model.start_page
+        self.total: int | None = None
 
     def init_request(self, request: PageRequest) -> None:
         request.params[self.model.page_param] = self.page
@@ -169,6 +189,7 @@ class PageNumberPaginator(Paginator):
         head = f"page={current}" + (f" size={size}" if size else "") + f" → {count} records"
         path = self.model.total_pages_path
         total = _number(find(data, path), path, "total pages") if path else None
+        self.total = total
         if count == 0:
             return self._stop(f"{head}; empty page: stop")
         if size is not None and count < size:
@@ -180,6 +201,12 @@ class PageNumberPaginator(Paginator):
 
     def update_request(self, request: PageRequest) -> None:
         request.params[self.model.page_param] = self.page
+
+    def remaining_requests(self, request: PageRequest) -> list[PageRequest] | None:
+        if self.total is None or not self.has_next_page:
+            return None
+        return [_with_param(request, self.model.page_param, page)
+                for page in range(self.page, self.model.start_page + self.total)]
 
     def _state(self) -> dict[str, Any]:
         return {"page": self.page, "page_size": self.model.page_size}
