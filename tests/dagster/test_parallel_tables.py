@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 import httpx
 from deltalake import DeltaTable
@@ -41,3 +43,27 @@ def test_a_budget_of_one_keeps_the_tables_of_a_run_one_request_at_a_time(tmp_pat
     _run(tmp_path, demo_reset.base_url, 1)
     stats = httpx.get(f"{demo_reset.base_url}/_admin/stats").json()
     assert stats["requests"] == 6 and stats["peak_in_flight"] == 1
+
+
+def _deployed_job() -> dg.JobDefinition:
+    from restsync_dagster.config import load_project
+    from restsync_dagster.dagster.factory import build_definitions
+
+    defs = build_definitions(project=load_project(os.environ["RESTSYNC_TEST_DEFS"]))
+    both = dg.Definitions.merge(defs, dg.Definitions(jobs=[dg.define_asset_job("both_tables")]))
+    return both.resolve_job_def("both_tables")
+
+
+def test_a_deployed_run_syncs_its_independent_tables_at_once(tmp_path, demo_reset, monkeypatch):
+    connection = {"id": "demo", "type": "rest", "base_url": demo_reset.base_url, "rate_limit": {"max_concurrency": 2}}
+    # Each table requests its pages two at a time (a total): with a process per step each would have its
+    # own budget of 2 and the API would see 4 in flight.
+    tables = [dict(t, pagination=dict(t["pagination"], total_path="total")) for t in (CUSTOMERS, ORDERS)]
+    make_project(tmp_path, demo_reset.base_url, tables, {"connections/demo.yaml": connection})
+    monkeypatch.setenv("RESTSYNC_TEST_DEFS", str(tmp_path / "defs"))
+    (tmp_path / "home").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        result = dg.execute_job(dg.reconstructable(_deployed_job), instance=instance)
+        assert result.success
+    stats = httpx.get(f"{demo_reset.base_url}/_admin/stats").json()
+    assert stats["requests"] == 6 and stats["peak_in_flight"] == 2
