@@ -14,7 +14,7 @@ _KEY_CHARS = re.compile(r"[^a-z0-9_]+")
 class Model(BaseModel):
     """Base of every document model: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False, use_attribute_docstrings=True)
 
 
 def to_key(name: str) -> str:
