@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test postgres java demo bench clean
+.PHONY: install test postgres java demo docs bench clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ java:
 demo: install
 	$(BIN)/restsync validate
 	$(BIN)/python -m restsync_dagster.demo.walkthrough
+
+# docs/reference.md from the models' field docstrings (tests/config/test_reference.py fails when stale).
+docs: install
+	$(BIN)/restsync docs --out docs/reference.md
 
 BENCH_VENV := bench/.venv-dlt
 BENCH_ARGS ?=

@@ -1,4 +1,4 @@
-"""The ``restsync`` command line (SPEC §10)."""
+"""The ``restsync`` command line."""
 
 from __future__ import annotations
 
@@ -210,3 +210,25 @@ _register_api_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command()
+@click.option("--out", default="docs/reference.md", show_default=True, help="Where the reference is written.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the file differs from a fresh generation.")
+def docs(out: str, check: bool) -> None:
+    """Generate the definitions reference (every field of every document) from the models."""
+    from pathlib import Path
+
+    from .config.reference import render
+
+    text = render()
+    target = Path(out)
+    if check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            click.echo(f"{out} is stale: run `make docs`", err=True)
+            sys.exit(1)
+        click.echo(f"{out} is up to date")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}")
