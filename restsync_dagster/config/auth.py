@@ -13,27 +13,34 @@ BodyMediaType = Literal["json", "url_encoded", "form", "xml", "text"]
 
 class NoAuth(Model):
     type: Literal["none"] = "none"
+    """No authentication. Example: `none`"""
 
 
 class BasicAuth(Model):
     type: Literal["basic"]
+    """HTTP Basic authentication. Example: `basic`"""
     username: str
+    """User name. Example: `{{ env.API_USER }}`"""
     password: str = ""
-    """May be empty, as with Stripe-style keys."""
+    """May be empty, as with Stripe-style keys. Example: `{{ env.API_PASSWORD }}`"""
 
 
 class BearerAuth(Model):
     type: Literal["bearer"]
+    """A fixed bearer token in the Authorization header. Example: `bearer`"""
     token: str
+    """The token (a secret: use an env template). Example: `{{ env.API_TOKEN }}`"""
 
 
 class ApiKeyAuth(Model):
     type: Literal["api_key"]
+    """An API key in a header or query parameter. Example: `api_key`"""
     key: str
+    """The key (a secret: use an env template). Example: `{{ env.API_KEY }}`"""
     header: str | None = None
-    """Send the key in this header..."""
+    """Send the key in this header... Example: `X-API-Key`"""
     param: str | None = None
-    """...or in this query parameter."""
+    """...or in this query parameter. Example: `api_key`"""
 
     @model_validator(mode="after")
     def _one_place(self) -> "ApiKeyAuth":
@@ -44,25 +51,36 @@ class ApiKeyAuth(Model):
 
 class TokenRefresh(Model):
     method: Literal["GET", "POST", "PUT"] = "POST"
+    """HTTP method of the refresh request. Example: `GET`"""
     path: NonBlank
-    """Relative to the connection's base_url (or an absolute URL)."""
+    """Relative to the connection's base_url (or an absolute URL). Example: `/auth/refresh`"""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Headers of the refresh request. Example: `{X-Client: restsync}`"""
     body: Any = None
+    """Body of the refresh request (templated). Example: `{username: "{{ env.API_USER }}", password: "{{ env.API_PASSWORD }}"}`"""
     media_type: BodyMediaType = "json"
+    """Encoding of `body`. Example: `url_encoded`"""
     token_path: str
-    """Dotted path of the new token in the response; absent means the refresh failed."""
+    """Dotted path of the new token in the response; absent means the refresh failed. Example: `data.access_token`"""
     refresh_on: IntList = Field(default_factory=lambda: [401])
+    """Response statuses that trigger a refresh and one retry of the request. Example: `[401, 403]`"""
 
 
 class TokenAuth(Model):
     type: Literal["token"]
+    """A token sent in a header or parameter, optionally obtained and refreshed by a request. Example: `token`"""
     token: str = ""
-    """Initial token; may be empty when ``refresh`` obtains one."""
+    """Initial token; may be empty when ``refresh`` obtains one. Example: `{{ env.API_TOKEN }}`"""
     send_via: Literal["header", "param"] = "header"
+    """Whether the token goes in a header or a query parameter. Example: `param`"""
     header_name: str = "Authorization"
+    """Header that carries the token when `send_via` is `header`. Example: `X-Auth-Token`"""
     scheme: str | None = None
+    """Word put before the token in the header; none sends the bare token. Example: `Bearer`"""
     param_name: str | None = None
+    """Query parameter that carries the token when `send_via` is `param`. Example: `access_token`"""
     refresh: TokenRefresh | None = None
+    """Request that obtains a new token, made first when `token` is empty and again on `refresh_on` statuses. Example: `{path: /auth/token, token_path: access_token}`"""
 
     @model_validator(mode="after")
     def _where(self) -> "TokenAuth":
@@ -75,15 +93,22 @@ class TokenAuth(Model):
 
 class OAuth2ClientCredentials(Model):
     type: Literal["oauth2_client_credentials"]
+    """OAuth2 client-credentials grant. Example: `oauth2_client_credentials`"""
     token_url: NonBlank
+    """Token endpoint, absolute or relative to the connection's base_url. Example: `https://auth.example.com/oauth/token`"""
     client_id: str
+    """OAuth2 client id. Example: `{{ env.CLIENT_ID }}`"""
     client_secret: str
+    """OAuth2 client secret (a secret: use an env template). Example: `{{ env.CLIENT_SECRET }}`"""
     scope: str | None = None
+    """Scope sent with the token request. Example: `read:orders`"""
     audience: str | None = None
+    """Audience sent with the token request, as some providers require. Example: `https://api.example.com`"""
 
 
 class OAuth2RefreshToken(Model):
     type: Literal["oauth2_refresh_token"]
+    """OAuth2 refresh-token grant. Example: `oauth2_refresh_token`"""
     token_url: str
     """Token endpoint, absolute or relative to the connection's base_url. Example: `https://oauth2.example.com/token`"""
     client_id: str
@@ -112,6 +137,7 @@ class OAuth2RefreshToken(Model):
 
 class JwtBearer(Model):
     type: Literal["jwt_bearer"]
+    """A signed JWT exchanged for an access token (service accounts). Example: `jwt_bearer`"""
     key_file: str | None = None
     """Path of a service-account JSON key (with `private_key`, `client_email`, `token_uri`) or of a PEM
     private key. Example: `{{ env.GOOGLE_APPLICATION_CREDENTIALS }}`"""
@@ -144,17 +170,24 @@ class JwtBearer(Model):
 
 class CookieLogin(Model):
     method: Literal["GET", "POST"] = "POST"
+    """HTTP method of the login request. Example: `POST`"""
     path: NonBlank
+    """Login path, relative to the connection's base_url (or an absolute URL). Example: `/login`"""
     body: Any = None
+    """Body of the login request (templated). Example: `{user: "{{ env.API_USER }}", password: "{{ env.API_PASSWORD }}"}`"""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Headers of the login request. Example: `{X-Requested-With: restsync}`"""
     media_type: BodyMediaType = "json"
+    """Encoding of `body`. Example: `form`"""
 
 
 class CookieAuth(Model):
     type: Literal["cookie"]
+    """Session cookies from a login request, sent with every later request. Example: `cookie`"""
     login: CookieLogin
+    """The login request whose cookies are kept. Example: `{path: /login, body: {user: demo}}`"""
     success_status: IntList | None = None
-    """Statuses that mean the login worked; default any 2xx or 3xx."""
+    """Statuses that mean the login worked; default any 2xx or 3xx. Example: `[200, 302]`"""
 
     @field_validator("success_status")
     @classmethod

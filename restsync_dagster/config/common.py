@@ -55,11 +55,12 @@ IntList = Annotated[list[int], BeforeValidator(_as_list)]
 
 class Ref(Model):
     id: Id
-    """Id of a connection document."""
+    """Id of a connection document. Example: `crm_api`"""
 
 
 class ConnectionRef(Model):
     connection: Ref
+    """The connection this part of the pipeline uses. Example: `{id: crm_api}`"""
 
 
 DEFAULT_RETRY_ON = [429, 500, 502, 503, 504]
@@ -69,11 +70,17 @@ class RateLimit(Model):
     """Request budget and retry policy (SPEC §3.1). Table values override the connection's."""
 
     requests_per_second: PositiveFloat | None = None
+    """Most requests started per second; unset means no limit. Example: `10`"""
     max_concurrency: PositiveInt | None = None
+    """Most requests in flight at once; unset means no limit. Example: `4`"""
     retry_on: IntList = Field(default_factory=lambda: list(DEFAULT_RETRY_ON))
+    """Response statuses retried with backoff (connection errors and timeouts are retried too). Example: `[429, 503]`"""
     max_retries: Annotated[int, Field(ge=0)] = 5
+    """Retries of one request before it fails. Example: `3`"""
     backoff_s: Annotated[float, Field(ge=0)] = 1.0
+    """First wait in seconds before a retry; each later wait doubles (a Retry-After header wins). Example: `2`"""
     max_backoff_s: PositiveFloat = 60.0
+    """Longest wait in seconds between two retries. Example: `30`"""
 
 
 def merge_rate_limit(connection: RateLimit | None, override: Any, override_set: bool) -> RateLimit | None:

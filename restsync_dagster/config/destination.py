@@ -25,29 +25,42 @@ def field_refs(text: str) -> list[str]:
 
 class FieldMapping(Model):
     field_name: str
-    """Name in the request body."""
+    """Name in the request body. Example: `email_address`"""
     column_name: str
-    """Column of the table."""
+    """Column of the table. Example: `email`"""
     field_type: FieldType | None = None
-    """Must match the column's type when set."""
+    """Must match the column's type when set. Example: `string`"""
 
 
 class DestinationRequest(Model):
     url: NonBlank | None = None
+    """Absolute URL each request goes to; may hold `#{column}` references. Example: `https://hooks.example.com/contacts/#{id}`"""
     path: NonBlank | None = None
+    """Path relative to the destination connection's base_url; may hold `#{column}` references. Example: `/contacts`"""
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    """HTTP method of each delivery request. Example: `PUT`"""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Headers of each request, may hold `#{column}`; Content-Type follows `body_format` unless set. Example: `{X-Source: restsync}`"""
     body_format: Literal["json", "csv", "form_data", "url_encoded"] = "json"
+    """Encoding of the body: JSON, CSV, multipart form data or URL-encoded form. Example: `url_encoded`"""
     custom_payload: str | None = None
+    """Raw body template with `#{column}` references; must be valid JSON when `body_format` is `json`. Example: `{"email": "#{email}", "name": "#{name}"}`"""
     nested_attribute: str | None = None
+    """Wrap the records in an object under this key. Example: `data`"""
     static_fields: dict[str, Any] = Field(default_factory=dict)
+    """Constants added to every body. Example: `{source: restsync}`"""
     request_mode: Literal["single", "batch", "one_request"] = "single"
+    """One request per record, batches of `batch_size` records, or all records in one request. Example: `batch`"""
     batch_size: PositiveInt = 100
+    """Records per request when `request_mode` is `batch`. Example: `500`"""
     field_mapping: list[FieldMapping] | None = None
+    """Which columns are sent under which names; default every column under its own name. Example: `[{field_name: email_address, column_name: email}]`"""
     rate_limit: RateLimit | None = None
+    """Request budget for delivery; default the destination connection's. Example: `{requests_per_second: 2}`"""
     auth: Auth | None = None
+    """Authentication for delivery; default the destination connection's. Example: `{type: bearer, token: "{{ env.PUSH_TOKEN }}"}`"""
     key: StrList | None = None
-    """Columns that identify a record for delivery tracking; default the table's primary_key."""
+    """Columns that identify a record for delivery tracking; default the table's primary_key. Example: `[email]`"""
 
     @model_validator(mode="after")
     def _check(self) -> "DestinationRequest":

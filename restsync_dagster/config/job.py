@@ -11,7 +11,7 @@ from .common import Model, StrList
 
 class JobCreate(Model):
     method: Literal["GET", "POST"] = "POST"
-    """HTTP method of the request that creates the job."""
+    """HTTP method of the request that creates the job. Example: `POST`"""
     path: str
     """Where the job is created, relative to ``base_url`` (or an absolute URL), e.g. ``/reports``."""
     body: Any = None
@@ -61,8 +61,8 @@ class Job(Model):
     """``create`` → ``poll`` until done → ``download`` every result file; each file becomes a page of rows."""
 
     create: JobCreate
-    """The request that starts the report."""
+    """The request that starts the report. Example: `{path: /reports, id_path: report.id}`"""
     poll: JobPoll
-    """How to follow the job until it is done or failed."""
+    """How to follow the job until it is done or failed. Example: `{path: "/reports/{{ job.id }}", status_path: report.status, done: [done]}`"""
     download: JobDownload
-    """Where the result files are and how to read them."""
+    """Where the result files are and how to read them. Example: `{urls_path: report.files}`"""

@@ -25,14 +25,17 @@ ColumnType = Literal[
 
 class SchemaField(Model):
     name: str
+    """Column name in the table. Example: `customer_id`"""
     type: ColumnType
+    """Column type. Example: `timestamp`"""
     nullable: bool = True
+    """Whether the column may hold nulls; a null in a non-nullable column is an error. Example: `false`"""
     path: str | None = None
-    """Dotted path of the value in the record (``address.city``); default ``name``."""
+    """Dotted path of the value in the record (``address.city``); default ``name``. Example: `address.city`"""
     fields: list["SchemaField"] | None = None
-    """Sub-fields of a ``struct``; inferred when omitted."""
+    """Sub-fields of a ``struct``; inferred when omitted. Example: `[{name: city, type: string}]`"""
     description: str | None = None
-    """What the column holds; shown in the Dagster UI's column schema."""
+    """What the column holds; shown in the Dagster UI's column schema. Example: `Customer's billing city`"""
 
     @model_validator(mode="after")
     def _fields_only_for_struct(self) -> "SchemaField":
@@ -43,8 +46,11 @@ class SchemaField(Model):
 
 class Response(Model):
     root_key: str | None = None
+    """Dotted path of the record list in the body; default the body itself. Example: `data.items`"""
     success_field: str | None = None
+    """Dotted path of a value that says the request worked; goes with `success_values`. Example: `ok`"""
     success_values: list[Any] | None = None
+    """Values at `success_field` that mean success; anything else fails the request. Example: `[true]`"""
     skip_statuses: IntList | None = None
     """Statuses that mean "no records here": such a response yields nothing, is counted as skipped and
     never fails the run (child endpoints answer 404 for a deleted parent). Default: the connection's
@@ -62,7 +68,9 @@ class Response(Model):
 
 class Columns(Model):
     include: list[str] | None = None
+    """Only these columns are kept. Example: `[id, email, updated_at]`"""
     exclude: list[str] | None = None
+    """These columns are dropped. Example: `[internal_note]`"""
 
     @model_validator(mode="after")
     def _not_both(self) -> "Columns":
@@ -128,15 +136,19 @@ def parse_instant(value: Any) -> datetime:
 
 class Partitions(Model):
     type: Literal["hourly", "daily", "weekly", "monthly"]
+    """Partition size: one Dagster partition per hour, day, week or month. Example: `daily`"""
     start: str
+    """First partition (ISO date or datetime). Example: `2026-01-01`"""
     end: str | None = None
+    """End of the last partition (exclusive); default open-ended. Example: `2026-12-31`"""
     timezone: str = "UTC"
+    """IANA time zone the partitions are cut in. Example: `Europe/Paris`"""
     column: str | None = None
-    """Column holding the record's time; when set, rows outside the window are an error."""
+    """Column holding the record's time; when set, rows outside the window are an error. Example: `created_at`"""
     max_per_run: PositiveInt | None = None
     """Partitions one backfill run covers; a longer backfill becomes several runs that Dagster runs
     in parallel, bounded by the source connection's pool (``max_per_run: 7`` backfills 30 days as 5
-    runs). Unset: the whole range in one run."""
+    runs). Unset: the whole range in one run. Example: `7`"""
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -167,8 +179,9 @@ class Partitions(Model):
 
 class Parent(Model):
     table: str
+    """Name of the parent table whose rows drive one request each. Example: `customers`"""
     fields: dict[str, str]
-    """Parent column → name usable as ``{{ parent.NAME }}``."""
+    """Parent column → name usable as ``{{ parent.NAME }}``. Example: `{id: customer_id}`"""
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -180,24 +193,43 @@ class Parent(Model):
 
 class Table(Model):
     name: NonBlank
+    """Table name; its key (lower-case, other characters as `_`) names the asset and the Delta table. Example: `customers`"""
     description: str | None = None
+    """What the table holds, shown in the UI; default the pipeline's description. Example: `Active CRM customers`"""
     url: NonBlank | None = None
+    """Absolute URL of the endpoint, instead of `path`. Example: `https://other.example.com/v2/orders`"""
     path: NonBlank | None = None
+    """Endpoint path relative to the source connection's base_url; default `/<name>`. Example: `/customers`"""
     method: Literal["GET", "POST"] = "GET"
+    """HTTP method of the request. Example: `POST`"""
     headers: dict[str, Any] = Field(default_factory=dict)
+    """Extra headers for this table's requests (templated). Example: `{X-Fields: all}`"""
     params: dict[str, Any] = Field(default_factory=dict)
+    """Query parameters (templated). Example: `{status: active, since: "{{ incremental.start }}"}`"""
     body: Any = None
+    """JSON body of a POST request (templated). Example: `{query: "{ orders { id } }"}`"""
     auth: Auth | None = None
+    """Authentication for this table, instead of the connection's. Example: `{type: api_key, key: "{{ env.KEY }}", param: key}`"""
     pagination: Pagination | None = None
+    """How pages are followed, chosen by `type`; default a single request. Example: `{type: cursor, cursor_field: next_cursor}`"""
     response: Response = Field(default_factory=Response)
+    """Where the records are in the answer and which answers are failures. Example: `{root_key: data}`"""
     rate_limit: RateLimit | None = None
+    """Overrides the connection's rate limit field by field; `null` disables it. Example: `{requests_per_second: 1}`"""
     schema_: list[SchemaField] | None = Field(default=None, alias="schema")
+    """Declared columns with types; default inferred from the records. Example: `[{name: id, type: long, nullable: false}]`"""
     columns: Columns | None = None
+    """Which columns are kept. Example: `{exclude: [raw]}`"""
     primary_key: StrList | None = None
+    """Columns identifying a row; rows are merged on them. Example: `[id]`"""
     append_only: bool = False
+    """Append every synced row instead of merging on `primary_key`. Example: `true`"""
     incremental: Incremental | None = None
+    """Sync only what changed since the last run, tracked by a cursor column. Example: `{cursor_field: updated_at, param: updated_since}`"""
     partitions: Partitions | None = None
+    """Split the table into time partitions, one request window each. Example: `{type: daily, start: 2026-01-01}`"""
     parent: Parent | None = None
+    """Make one request per row of another table of the pipeline. Example: `{table: customers, fields: {id: customer_id}}`"""
     fan_out: dict[str, list[str | int | float | bool] | str] | None = None
     """One request stream per combination of values (cartesian product), each value usable as
     ``{{ fan.NAME }}`` and written as a column, e.g. ``{site_url: [a, b], search_type: [web, news]}``;
@@ -207,15 +239,19 @@ class Table(Model):
     e.g. ``{create: {path: /reports, id_path: report.id}, poll: {path: "/reports/{{ job.id }}",
     status_path: report.status, done: [done]}, download: {urls_path: report.files}}``."""
     max_pages: PositiveInt | None = None
+    """Stop after this many pages per run (logged). Example: `100`"""
     max_records: PositiveInt | None = None
+    """Stop after this many records per run (logged). Example: `10000`"""
     location: str | None = None
     """Where the table's Delta table lives instead of `<pipeline key>/<table key>` under the destination
     connection's path: a relative path under it (`.` is the path itself) or an absolute URI.
     Example: `crm/customers`"""
     request: DestinationRequest | None = None
-    """REST destinations: overrides the pipeline's ``destination.request`` for this table."""
+    """REST destinations: overrides the pipeline's ``destination.request`` for this table. Example: `{path: /contacts, method: PUT}`"""
     owners: list[str] = Field(default_factory=list)
+    """Asset owners shown in the UI (e-mail addresses or `team:` names). Example: `[team:data]`"""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Asset tags shown in the UI. Example: `{domain: crm}`"""
 
     @model_validator(mode="after")
     def _check(self) -> "Table":
@@ -276,16 +312,24 @@ def _check_fan_out(fan_out: dict[str, Any]) -> None:
 
 class Destination(ConnectionRef):
     request: DestinationRequest | None = None
+    """REST destinations: how rows are sent; required when the destination connection is REST. Example: `{path: /contacts, method: POST}`"""
 
 
 class Sync(Model):
     frequency: PositiveInt | None = None
+    """Minutes between scheduled runs of the pipeline. Example: `60`"""
     source_frequency: PositiveInt | None = None
+    """Minutes between extraction runs (goes with `destination_frequency`). Example: `15`"""
     destination_frequency: PositiveInt | None = None
+    """Minutes between delivery runs: REST push or Delta table maintenance (goes with `source_frequency`). Example: `60`"""
     cron: str | None = None
+    """Cron expression for the schedule, instead of `frequency`. Example: `0 6 * * *`"""
     timezone: str = "UTC"
+    """IANA time zone of the schedule. Example: `Europe/Berlin`"""
     enabled: bool = True
+    """Whether the schedules start running (otherwise they are created stopped). Example: `false`"""
     auto_sync_new_tables: bool = False
+    """Materialize a table as soon as it is added to the definition, without waiting for the schedule. Example: `true`"""
 
     @field_validator("cron")
     @classmethod
@@ -317,22 +361,36 @@ class Sync(Model):
 
 class HookRef(Model):
     id: Id
+    """Id of a hook document. Example: `ops_webhook`"""
     events: list[HookEvent] = Field(min_length=1)
+    """Events that fire the hook. Example: `[pipeline_failed, pipeline_succeeded]`"""
 
 
 class Pipeline(Model):
     definition_version: Literal[1]
+    """Version of the definition format; always 1. Example: `1`"""
     name: NonBlank
+    """Pipeline name; its key (lower-case, other characters as `_`) prefixes asset keys and job names. Example: `CRM sync`"""
     description: str | None = None
+    """What the pipeline does, shown in the UI. Example: `Customers and orders from the CRM`"""
     source: ConnectionRef
+    """The REST connection records are read from. Example: `{connection: {id: crm_api}}`"""
     destination: Destination
+    """The Delta or REST connection rows are written to. Example: `{connection: {id: lake}}`"""
     staging: ConnectionRef | None = None
+    """A Delta connection for what a REST destination keeps (staged rows, delivery log, rejects); default under the restsync home. Example: `{connection: {id: lake}}`"""
     sync: Sync
+    """When the pipeline runs. Example: `{frequency: 60, enabled: false}`"""
     tables: list[Table] = Field(min_length=1)
+    """The tables to sync, one asset each. Example: `[{name: customers, primary_key: [id]}]`"""
     transformations: list[Transformation] = Field(default_factory=list)
+    """Changes applied in order to the rows before they are written. Example: `[{type: exclude_fields, config: {fields: [raw]}}]`"""
     hooks: list[HookRef] = Field(default_factory=list)
+    """Notification hooks and the events that fire them. Example: `[{id: ops_webhook, events: [pipeline_failed]}]`"""
     owners: list[str] = Field(default_factory=list)
+    """Owners of every asset of the pipeline, shown in the UI. Example: `[data@example.com]`"""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Tags of every asset of the pipeline. Example: `{team: growth}`"""
 
     @property
     def key(self) -> str:
