@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo docs bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ node_modules/.installed: package.json package-lock.json
 
 test: install node_modules/.installed
 	$(BIN)/pytest
+
+docs: install
+	$(BIN)/restsync docs --out docs/reference.md
 
 demo: install
 	$(BIN)/restsync validate
