@@ -1,4 +1,4 @@
-"""The ``restsync`` command line (SPEC §10)."""
+"""The ``restsync`` command line."""
 
 from __future__ import annotations
 

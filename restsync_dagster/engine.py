@@ -293,7 +293,7 @@ def _requests(project, pipeline, table, renderer, context, root, storage_options
 def run_table_delivery(
     project: Project, pipeline: Pipeline, table: Table, *, run_id: str, secrets: Secrets = GLOBAL
 ) -> Any:
-    """Push a table's new and changed rows to the pipeline's REST destination (SPEC §7).
+    """Push a table's new and changed rows to the pipeline's REST destination.
 
     Rows come from the staged Delta table of a REST → REST pipeline, or from the existing table
     ``<source path>/<table name>`` of a Delta source. Raises ``DeliveryError`` (carrying ``.result``)

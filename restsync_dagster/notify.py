@@ -1,4 +1,4 @@
-"""Webhook notifications for pipeline events (SPEC §8), without Dagster.
+"""Webhook notifications for pipeline events, without Dagster.
 
 A hook that keeps failing returns a result describing the failure; it never raises, so the sensor
 that calls it keeps running.

@@ -1,4 +1,4 @@
-"""Auth kinds of SPEC §3.2, one model each, chosen by ``type``."""
+"""Auth kinds, one model each, chosen by ``type``."""
 
 from __future__ import annotations
 

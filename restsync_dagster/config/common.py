@@ -18,7 +18,7 @@ class Model(BaseModel):
 
 
 def to_key(name: str) -> str:
-    """SPEC §5.1: lower-case, every run of characters outside [a-z0-9_] becomes ``_``."""
+    """Lower-case, every run of characters outside [a-z0-9_] becomes ``_``."""
     return _KEY_CHARS.sub("_", str(name).lower())
 
 
@@ -57,7 +57,7 @@ DEFAULT_RETRY_ON = [429, 500, 502, 503, 504]
 
 
 class RateLimit(Model):
-    """Request budget and retry policy (SPEC §3.1). Table values override the connection's."""
+    """Request budget and retry policy. Table values override the connection's."""
 
     requests_per_second: PositiveFloat | None = None
     """Most requests per second sent to the connection; unset means no limit. Example: `5`"""

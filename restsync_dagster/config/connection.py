@@ -1,4 +1,4 @@
-"""Connection documents (SPEC §3): REST endpoints and Delta roots."""
+"""Connection documents: REST endpoints and Delta roots."""
 
 from __future__ import annotations
 

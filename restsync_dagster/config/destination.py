@@ -1,4 +1,4 @@
-"""REST destination request settings (SPEC §7, seeds 000 and 002 write)."""
+"""REST destination request settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notification hook documents (SPEC §8)."""
+"""Notification hook documents."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pagination settings of SPEC §4.2, one model per ``type``.
+"""Pagination settings, one model per ``type``.
 
 These are plain settings; the runtime paginators live in ``restsync_dagster.http.paginators``.
 """

@@ -1,4 +1,4 @@
-"""Pipeline definition documents (SPEC §4, seed 004, REST read fields of seed 002)."""
+"""Pipeline definition documents."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transformations of SPEC §4.4, one model per ``type``; applied in ``lake.transform``."""
+"""Transformations, one model per ``type``; applied in ``lake.transform``."""
 
 from __future__ import annotations
 

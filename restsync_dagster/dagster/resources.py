@@ -27,7 +27,7 @@ class RestConnectionResource(dg.ConfigurableResource):
 
     connection_id: str = Field(description="Id of the connection document.")
     base_url: str = Field(description="Common prefix of every endpoint.")
-    auth_type: str = Field(default="none", description="Auth kind (SPEC §3.2).")
+    auth_type: str = Field(default="none", description="Auth kind.")
     username: str | None = Field(default=None, description="Basic auth user (env var or template).")
     password: str | None = Field(default=None, description="Basic auth password (env var or template).")
     token: str | None = Field(default=None, description="Bearer or token auth token (env var or template).")

@@ -15,7 +15,7 @@ from ..config.connection import DeltaConnection, RestConnection
 
 
 def dagster_home() -> Path:
-    """``$DAGSTER_HOME``, or ``.dagster_home/`` in the project, created on demand (SPEC §5.3)."""
+    """``$DAGSTER_HOME``, or ``.dagster_home/`` in the project, created on demand."""
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
