@@ -71,7 +71,7 @@ class Incremental(Model):
     cursor_field: str
     """Record field whose highest value is kept between runs. Example: `updated_at`"""
     param: str | None = None
-    """Query parameter that sends the last cursor value; unset filters client-side. Example: `updated_since`"""
+    """Query parameter that carries the start value (the stored cursor minus lookback); or use `{{ incremental.start }}` in params. Example: `updated_since`"""
     initial_value: Any = None
     """Cursor value of the first run. Example: `2026-01-01T00:00:00Z`"""
     lookback: str | None = None
