@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from restsync_dagster.demo.server import DemoServer
 from tests.cli.helpers import free_port
-from tests.support import write_docs
+from tests.dagster.conftest import make_project
 
 
 @pytest.fixture(scope="module")
@@ -29,30 +29,17 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def defs(tmp_path: Path, demo: DemoServer) -> Path:
-    return write_docs(tmp_path / "defs", {
-        "connections/demo.yaml": {
-            "id": "demo", "type": "rest", "base_url": demo.base_url,
-            "ping": {"path": "/health", "success_path": "status", "success_values": ["ok"]},
-        },
+    """Pipeline ``shop`` (50 customers, pages of 20) from connection ``demo`` into ``lake``; ``down`` refuses."""
+    table = {"name": "customers", "path": "/offset/customers", "pagination": {"type": "offset", "page_size": 20},
+             "response": {"root_key": "data"}, "max_records": 50, "primary_key": ["id"]}
+    extra = {
+        "connections/demo.yaml": {"id": "demo", "type": "rest", "base_url": demo.base_url,
+                                  "ping": {"path": "/health", "success_path": "status", "success_values": ["ok"]}},
         "connections/down.yaml": {"id": "down", "type": "rest", "base_url": f"http://127.0.0.1:{free_port()}",
                                   "timeout_s": 2, "rate_limit": {"max_retries": 0}},
-        "connections/lake.yaml": {"id": "lake", "type": "delta", "path": str(tmp_path / "lake")},
-        "pipelines/shop.yaml": {
-            "definition_version": 1,
-            "name": "shop",
-            "source": {"connection": {"id": "demo"}},
-            "destination": {"connection": {"id": "lake"}},
-            "sync": {"frequency": 60, "enabled": False},
-            "tables": [{
-                "name": "customers",
-                "path": "/offset/customers",
-                "pagination": {"type": "offset", "page_size": 20},
-                "response": {"root_key": "data"},
-                "max_records": 50,
-                "primary_key": ["id"],
-            }],
-        },
-    })
+    }
+    project = make_project(tmp_path, demo.base_url, [table], extra, sync={"frequency": 60, "enabled": False})
+    return project.root
 
 
 @pytest.fixture
