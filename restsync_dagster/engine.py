@@ -416,7 +416,7 @@ def run_table_delivery(
     secrets: Secrets = GLOBAL,
     lake: Lake | None = None,
 ) -> Any:
-    """Push a table's new and changed rows to the pipeline's REST destination (SPEC §7).
+    """Push a table's new and changed rows to the pipeline's REST destination.
 
     Rows come from the staged Delta table of a REST → REST pipeline, or from the existing table
     ``<source path>/<table name>`` of a Delta source. Raises ``DeliveryError`` (carrying ``.result``)

@@ -1,4 +1,4 @@
-"""REST destinations: one delivery asset per table, downstream of the table it pushes (SPEC §7)."""
+"""REST destinations: one delivery asset per table, downstream of the table it pushes."""
 
 from __future__ import annotations
 

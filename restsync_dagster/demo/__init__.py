@@ -1,7 +1,7 @@
 """The bundled demo REST API that the shipped example pipelines and the test-suite run against.
 
-A Starlette app (no Dagster) with deterministic data, every pagination style of SPEC §4.2, every
-auth kind of §3.2, fault knobs for the bad inputs of §11, and a receiver for REST destinations.
+A Starlette app (no Dagster) with deterministic data, every pagination style, every
+auth kind, fault knobs for bad inputs, and a receiver for REST destinations.
 
 Run it with ``restsync demo-api --port 8765`` (``serve(host, port)``), or in tests with
 ``with DemoServer(port=0) as srv: httpx.get(srv.base_url + "/health")`` (port 0 picks a free port).
