@@ -201,7 +201,10 @@ def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages
         if on_stream is not None:
             on_stream(extra)
         values = record_values(extra)
-        source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
+        if rendered.job is not None:
+            source = partial(iter_job_pages, render=extra["render"])
+        else:
+            source = partial(iter_pages, page_render=extra.get("page_render"))
         for page in source(
             prep.client,
             rendered,

@@ -7,9 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator
 
 from .common import Model
+
+
+class Inject(Model):
+    """Where a pagination value goes in the request."""
+
+    into: Literal["query", "header", "body"] = "query"
+    """The query string, a header, or the JSON body. Example: `body`"""
+    path: str | None = None
+    """Query parameter or header name, or dotted path in the JSON body (objects on the way are
+    created); default: the paginator's parameter name. Example: `pagination.starting_after`"""
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(not part for part in value.split("."))):
+            raise ValueError(f"expected a name or a dotted path such as 'pagination.cursor', got {value!r}")
+        return value
 
 
 class _Paginated(Model):
@@ -19,7 +36,17 @@ class _Paginated(Model):
     that repeat their last cursor forever). Example: `true`"""
 
 
-class OffsetPagination(_Paginated):
+class _Injecting(_Paginated):
+    inject: Inject | None = None
+    """Where the cursor / offset / page number / last key goes: `query` (default, under the
+    paginator's parameter name), a `header`, or a dotted path in the JSON `body` (needs method POST).
+    Example: `{into: body, path: pagination.starting_after}`"""
+    size_inject: Inject | None = None
+    """Where the page size goes, like `inject` (default: the query, under `limit_param` or
+    `size_param`). Example: `{into: body, path: pagination.limit}`"""
+
+
+class OffsetPagination(_Injecting):
     type: Literal["offset"]
     page_size: PositiveInt = 100
     offset_param: str = "offset"
@@ -28,7 +55,7 @@ class OffsetPagination(_Paginated):
     total_path: str | None = None
 
 
-class PageNumberPagination(_Paginated):
+class PageNumberPagination(_Injecting):
     type: Literal["page_number"]
     page_size: PositiveInt | None = None
     page_param: str = "page"
@@ -37,7 +64,7 @@ class PageNumberPagination(_Paginated):
     total_pages_path: str | None = None
 
 
-class CursorPagination(_Paginated):
+class CursorPagination(_Injecting):
     type: Literal["cursor"]
     cursor_field: str
     cursor_param: str = "cursor"
@@ -55,7 +82,7 @@ class LinkHeaderPagination(_Paginated):
     rel: str = "next"
 
 
-class KeysetPagination(_Paginated):
+class KeysetPagination(_Injecting):
     type: Literal["keyset"]
     record_field: str = "id"
     param: str = "starting_after"

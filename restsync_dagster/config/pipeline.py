@@ -232,6 +232,7 @@ class Table(Model):
             raise ValueError("'body' needs method POST")
         if self.location is not None and not self.location.strip():
             raise ValueError("'location' must not be empty; leave it out for <pipeline key>/<table key>")
+        _check_inject(self)
         if self.job is not None and self.pagination is not None:
             raise ValueError("a table with a report 'job' reads result files, it has no 'pagination'")
         if self.fan_out and self.parent is not None:
@@ -260,6 +261,22 @@ class Table(Model):
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_inject(table: "Table") -> None:
+    pagination = table.pagination
+    for name in ("inject", "size_inject"):
+        inject = getattr(pagination, name, None)
+        if inject is None:
+            continue
+        if inject.into == "body" and table.method != "POST":
+            raise ValueError(f"pagination.{name}: into 'body' needs method POST")
+        if inject.into == "body" and not inject.path:
+            raise ValueError(f"pagination.{name}: into 'body' needs a 'path' such as 'pagination.cursor'")
+        if inject.into == "body" and table.body is not None and not isinstance(table.body, dict):
+            raise ValueError(f"pagination.{name}: into 'body' needs a JSON object 'body'")
+        if name == "size_inject" and getattr(pagination, "page_size", None) is None:
+            raise ValueError("pagination.size_inject needs 'page_size'")
 
 
 def _check_fan_out(fan_out: dict[str, Any]) -> None:
