@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt
 
-from .common import Model
+from .common import DottedPath, Model
 
 
 class Inject(Model):
@@ -17,16 +17,9 @@ class Inject(Model):
 
     into: Literal["query", "header", "body"] = "query"
     """The query string, a header, or the JSON body. Example: `body`"""
-    path: str | None = None
+    path: DottedPath | None = None
     """Query parameter or header name, or dotted path in the JSON body (objects on the way are
     created); default: the paginator's parameter name. Example: `pagination.starting_after`"""
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or any(not part for part in value.split("."))):
-            raise ValueError(f"expected a name or a dotted path such as 'pagination.cursor', got {value!r}")
-        return value
 
 
 class _Paginated(Model):

@@ -28,7 +28,9 @@ import httpx
 import orjson
 
 from ..errors import PaginationError, ResponseError
-from .bodies import RecordsNotFound, check_errors, check_success, extract_records, parse_response
+from .bodies import (RecordsNotFound, check_errors, check_success, extract_records, parse_csv, parse_json,
+                     parse_response, parse_xml)
+from .formats import DecodeError, decompress, explode, from_header_rows, parse_jsonl
 from .client import Reply, RequestStats, RestClient
 from .paginators import PageRequest, Paginator, build_paginator
 
@@ -88,7 +90,9 @@ class _TableWalk:
         self.stats = stats
         self.auth = client.auth_for(table.auth)
         self.rate_limit = client.policy_for(table)
-        self.media_type = client.media_type
+        self.format = table.response.format or client.media_type
+        self.compression = table.response.compression
+        self.explode = table.response.explode
         self.root_key = table.response.root_key
         self.success_field = table.response.success_field
         self.success_values = table.response.success_values
@@ -129,7 +133,10 @@ class _TableWalk:
         return f"connection {self.connection_name!r}, table {self.table_name!r}, page {number}"
 
     def parse(self, response: httpx.Response) -> Any:
-        data = parse_response(response, self.media_type)  # type: ignore[arg-type]
+        if self.compression is None and self.format not in ("jsonl", "header_rows"):
+            data = parse_response(response, self.format)  # type: ignore[arg-type]
+        else:
+            data = self._decode(response)
         if self.success_field:
             check_success(data, self.success_field, self.success_values)
         if self.error_path:
@@ -143,16 +150,46 @@ class _TableWalk:
             stats=self.stats, skip_statuses=self.skip_statuses,
         )
 
+    def _decode(self, response: httpx.Response) -> Any:
+        """The parsed body of a compressed answer or of JSON lines / header rows."""
+        try:
+            parts = decompress(response.content, self.compression)
+            if self.format in ("jsonl", "csv"):
+                return [record for part in parts for record in
+                        (parse_jsonl(part) if self.format == "jsonl" else parse_csv(part.decode("utf-8-sig")))]
+            if len(parts) != 1:
+                raise DecodeError(f"the zip archive holds {len(parts)} files; format {self.format} reads exactly one")
+            if self.format == "xml":
+                return parse_xml(parts[0]) if parts[0].strip() else None
+            return parse_json(parts[0], response.headers.get("content-type", ""))
+        except (DecodeError, UnicodeDecodeError) as exc:
+            raise ResponseError(f"connection {self.connection_name!r}, table {self.table_name!r}: {exc}") from None
+
     def records(self, data: Any, number: int) -> list[Any]:
-        if self.media_type == "csv":
+        if self.format in ("csv", "jsonl"):
             return data if data is not None else []
         try:
-            return extract_records(data, self.root_key)
+            records = extract_records(data, self.root_key)
         except RecordsNotFound as exc:
             raise ResponseError(
                 f"{self.where(number)}: response.root_key {exc.path!r} found nothing; "
                 f"the page has keys {exc.keys}"
             ) from None
+        if self.format == "header_rows":
+            try:
+                return from_header_rows(records)
+            except DecodeError as exc:
+                raise ResponseError(f"{self.where(number)}: format header_rows: {exc}") from None
+        return records
+
+    def rows(self, records: list[Any], number: int) -> list[Any]:
+        """The page's rows: its records, or the elements of their ``response.explode`` lists."""
+        if self.explode is None:
+            return records
+        try:
+            return explode(records, self.explode)
+        except DecodeError as exc:
+            raise ResponseError(f"{self.where(number)}: {exc}") from None
 
 
 def iter_pages(
@@ -241,6 +278,7 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
             if has_next and not records and walk.stop_on_empty_page:
                 decision += "; empty page and stop_on_empty_page: stop"
                 has_next = False
+            records = walk.rows(records, number)
 
             if record_cap is not None and seen + len(records) >= record_cap:
                 keep = record_cap - seen

@@ -63,6 +63,10 @@ CASES = [
     Case("page_without_pagination", both(delp("tables", 0, "pagination"), setp("tables", 0, "params", value={"o": "{{ page.offset }}"})), P, "tables[0].params.o", "unknown template variable 'page'"),
     Case("page_unknown_attribute", setp("tables", 0, "params", value={"o": "{{ page.total }}"}), P, "tables[0].params.o", "'page.total' is not available"),
     Case("page_outside_params_and_body", setp("tables", 0, "headers", value={"X-Page": "{{ page.number }}"}), P, "tables[0].headers.X-Page", "unknown template variable 'page'"),
+    Case("format_unknown", setp("tables", 0, "response", value={"format": "parquet"}), P, "tables[0].response.format", "'header_rows'"),
+    Case("compression_unknown", setp("tables", 0, "response", value={"compression": "brotli"}), P, "tables[0].response.compression", "'gzip'"),
+    Case("jsonl_with_root_key", setp("tables", 0, "response", value={"format": "jsonl", "root_key": "data"}), P, "tables[0].response", "'root_key' reads a JSON document; format jsonl"),
+    Case("explode_empty_segment", setp("tables", 0, "response", value={"explode": "data..items"}), P, "tables[0].response.explode", "dotted path"),
 ]
 
 
