@@ -278,7 +278,10 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
             if has_next and not records and walk.stop_on_empty_page:
                 decision += "; empty page and stop_on_empty_page: stop"
                 has_next = False
-            records = walk.rows(records, number)
+            if walk.explode is not None:
+                count = len(records)
+                records = walk.rows(records, number)
+                decision += f"; explode {walk.explode!r}: {count} records → {len(records)} rows"
 
             if record_cap is not None and seen + len(records) >= record_cap:
                 keep = record_cap - seen

@@ -81,3 +81,12 @@ def test_header_rows_with_a_short_row_names_the_page(httpserver: HTTPServer, mak
     t = http_table(name="report", path="/report", response={"root_key": "rows", "format": "header_rows"})
     with pytest.raises(ResponseError, match=r"table 'report', page 1: format header_rows: row 2 has 1 values, expected 2"):
         list(iter_pages(make_client(httpserver.url_for("/")), t))
+
+
+def test_preview_decisions_show_the_explode(demo_reset, make_client):
+    t = http_table(name="activity", path="/shapes/orders_activity", params={"limit": 3},
+                   response={"root_key": "data", "explode": "activity"})
+    pages = list(iter_pages(make_client(demo_reset.base_url), t))
+    rows = sum(len(make_items(o)) for o in range(1, 4))
+    assert pages[0].decision.endswith(f"; explode 'activity': 3 records → {rows} rows")
+    assert len(pages[0].records) == rows
