@@ -45,6 +45,16 @@ def _not_blank(value: str) -> str:
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
+def _dotted(value: str) -> str:
+    if not value.strip() or any(not part for part in value.split(".")):
+        raise ValueError(f"expected a name or a dotted path such as 'data.items', got {value!r}")
+    return value
+
+
+#: A name or dotted path (``data.items``, ``keys.0``) without empty parts.
+DottedPath = Annotated[str, AfterValidator(_dotted)]
+
+
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
 

@@ -9,7 +9,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt
 
-from .common import Model
+from .common import DottedPath, Model
+
+
+class Inject(Model):
+    """Where a pagination value goes in the request."""
+
+    into: Literal["query", "header", "body"] = "query"
+    """The query string, a header, or the JSON body. Example: `body`"""
+    path: DottedPath | None = None
+    """Query parameter or header name, or dotted path in the JSON body (objects on the way are
+    created); default: the paginator's parameter name. Example: `pagination.starting_after`"""
 
 
 class _Paginated(Model):
@@ -20,7 +30,17 @@ class _Paginated(Model):
     that repeat their last cursor forever). Example: `true`"""
 
 
-class OffsetPagination(_Paginated):
+class _Injecting(_Paginated):
+    inject: Inject | None = None
+    """Where the cursor / offset / page number / last key goes: `query` (default, under the
+    paginator's parameter name), a `header`, or a dotted path in the JSON `body` (needs method POST).
+    Example: `{into: body, path: pagination.starting_after}`"""
+    size_inject: Inject | None = None
+    """Where the page size goes, like `inject` (default: the query, under `limit_param` or
+    `size_param`). Example: `{into: body, path: pagination.limit}`"""
+
+
+class OffsetPagination(_Injecting):
     type: Literal["offset"]
     """Offset and limit query parameters. Example: `offset`"""
     page_size: PositiveInt = 100
@@ -35,7 +55,7 @@ class OffsetPagination(_Paginated):
     """Dotted path of the total record count in the response; stops when reached. Example: `meta.total`"""
 
 
-class PageNumberPagination(_Paginated):
+class PageNumberPagination(_Injecting):
     type: Literal["page_number"]
     """A page number query parameter. Example: `page_number`"""
     page_size: PositiveInt | None = None
@@ -50,7 +70,7 @@ class PageNumberPagination(_Paginated):
     """Dotted path of the page count in the response; stops when reached. Example: `meta.pages`"""
 
 
-class CursorPagination(_Paginated):
+class CursorPagination(_Injecting):
     type: Literal["cursor"]
     """An opaque cursor from the response, sent back as a parameter. Example: `cursor`"""
     cursor_field: str
@@ -77,7 +97,7 @@ class LinkHeaderPagination(_Paginated):
     """Relation of the link to follow. Example: `next`"""
 
 
-class KeysetPagination(_Paginated):
+class KeysetPagination(_Injecting):
     type: Literal["keyset"]
     """The last record's key sent as a parameter (Stripe style). Example: `keyset`"""
     record_field: str = "id"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from .auth import Auth
-from .common import ConnectionRef, Id, IntList, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .common import ConnectionRef, DottedPath, Id, IntList, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
 from .job import Job
@@ -59,10 +59,28 @@ class Response(Model):
     """Dotted path of an error list or message in a 200 answer (GraphQL's `errors`): when present and
     not empty the request failed; it is retried like a 503, then fails naming the path. Example: `errors`"""
 
+    format: Literal["json", "jsonl", "csv", "header_rows"] | None = None
+    """How the body is decoded: `json`, `jsonl` (one JSON record per line), `csv` (a header line,
+    then one record per line) or `header_rows` (JSON; the list at `root_key` holds the column names
+    in its first row and one list of values per record after it). Default: the connection's
+    `media_type`. Example: `header_rows`"""
+    compression: Literal["gzip", "zip"] | None = None
+    """Unpack the body before decoding it: `gzip`, or `zip` (every file in the archive, in order).
+    A `Content-Encoding: gzip` answer needs nothing here. Example: `gzip`"""
+    explode: DottedPath | None = None
+    """Dotted path of a list inside each record: every element becomes a row, with the record's
+    other top-level fields kept under the prefix `parent_` (`id` → `parent_id`; an element's own
+    field wins); a scalar element becomes a column named after the path's last part, and a record
+    whose list is absent, null or empty gives no row. Example: `activity`"""
+
     @model_validator(mode="after")
     def _pair(self) -> "Response":
         if (self.success_field is None) != (self.success_values is None):
             raise ValueError("'success_field' and 'success_values' go together")
+        if self.format in ("jsonl", "csv"):
+            for name in ("root_key", "success_field", "error_path"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"'{name}' reads a JSON document; format {self.format} has one record per line")
         return self
 
 
@@ -268,6 +286,7 @@ class Table(Model):
             raise ValueError("'body' needs method POST")
         if self.location is not None and not self.location.strip():
             raise ValueError("'location' must not be empty; leave it out for <pipeline key>/<table key>")
+        _check_inject(self)
         if self.job is not None and self.pagination is not None:
             raise ValueError("a table with a report 'job' reads result files, it has no 'pagination'")
         if self.fan_out and self.parent is not None:
@@ -296,6 +315,22 @@ class Table(Model):
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_inject(table: "Table") -> None:
+    pagination = table.pagination
+    for name in ("inject", "size_inject"):
+        inject = getattr(pagination, name, None)
+        if inject is None:
+            continue
+        if inject.into == "body" and table.method != "POST":
+            raise ValueError(f"pagination.{name}: into 'body' needs method POST")
+        if inject.into == "body" and not inject.path:
+            raise ValueError(f"pagination.{name}: into 'body' needs a 'path' such as 'pagination.cursor'")
+        if inject.into == "body" and table.body is not None and not isinstance(table.body, dict):
+            raise ValueError(f"pagination.{name}: into 'body' needs a JSON object 'body'")
+        if name == "size_inject" and getattr(pagination, "page_size", None) is None:
+            raise ValueError("pagination.size_inject needs 'page_size'")
 
 
 def _check_fan_out(fan_out: dict[str, Any]) -> None:
