@@ -231,8 +231,8 @@ def _skipped_page(walk: _TableWalk, reply: Reply, number: int) -> Page:
     """The empty page of a response whose status the table skips (a 404 for a deleted parent)."""
     response = reply.response
     decision = f"status {response.status_code} is in skip_statuses: no records, stop"
-    if logger.isEnabledFor(logging.INFO):
-        logger.info(walk.client.secrets.redact(f"{walk.where(number)}: {decision}"))
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(walk.client.secrets.redact(f"{walk.where(number)}: {decision}"))
     return Page(number=number, url=walk.client.describe_url(response.request.url), status=response.status_code,
                 content=b"", records=[], decision=decision, elapsed_s=reply.elapsed_s)
 
