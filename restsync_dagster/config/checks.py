@@ -1,4 +1,4 @@
-"""Rules that span documents or fields: references, schedules, keys, templates (SPEC §2–§8)."""
+"""Rules that span documents or fields: references, schedules, keys, templates."""
 
 from __future__ import annotations
 

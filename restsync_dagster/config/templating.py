@@ -1,4 +1,4 @@
-"""Jinja2 templates in definition values (SPEC §2.1).
+"""Jinja2 templates in definition values.
 
 Templates are *parsed* when definitions load, so syntax errors and unknown variables are reported
 by ``restsync validate``; they are *rendered* only when a run starts. Every value read from ``env``

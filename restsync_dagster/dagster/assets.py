@@ -10,7 +10,7 @@ from ..engine import TableSyncResult, run_table_sync
 from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
 from .failures import restsync_failures
-from .resources import PROGRESS_KEY, resource_key
+from .resources import PROGRESS_KEY, lake_of, lake_resource_keys, resource_key
 from .translator import RestSyncTranslator, TableContext, pool_name
 
 
@@ -79,7 +79,7 @@ def table_asset(
         partitions_def=partitions_def,
         backfill_policy=backfill_policy(table) if partitions_def is not None else None,
         op_tags={"restsync/pipeline": pipeline.key},
-        required_resource_keys={connection_key, PROGRESS_KEY},
+        required_resource_keys={connection_key, PROGRESS_KEY, *lake_resource_keys(project, pipeline)},
     )
     def _sync(context):
         client = getattr(context.resources, connection_key).client
@@ -89,6 +89,7 @@ def table_asset(
             windows = _windows(context)
         results = []
         with restsync_failures(f"{pipeline.key}/{table.key}"):
+            lake = lake_of(context, project, pipeline)
             for window in windows or [None]:
                 results.append(
                     run_table_sync(
@@ -100,6 +101,7 @@ def table_asset(
                         partition=window,
                         log=context.log,
                         on_page=on_page,
+                        lake=lake,
                     )
                 )
         final = results[-1]

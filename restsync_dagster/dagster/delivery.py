@@ -1,4 +1,4 @@
-"""REST destinations: one delivery asset per table, downstream of the table it pushes (SPEC §7)."""
+"""REST destinations: one delivery asset per table, downstream of the table it pushes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
 from .failures import restsync_failures
-from .resources import resource_key
+from .resources import lake_of, lake_resource_keys, resource_key
 from .translator import delivery_key, pool_name
 
 
@@ -50,13 +50,14 @@ def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spe
         specs=[spec],
         pool=pool_name(destination.id),
         op_tags={"restsync/pipeline": pipeline.key},
-        required_resource_keys={connection_key},
+        required_resource_keys={connection_key, *lake_resource_keys(project, pipeline)},
     )
     def _deliver(context):
         client = getattr(context.resources, connection_key).client
         with restsync_failures(f"{pipeline.key}/{table.key} delivery"):
             try:
-                result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id)
+                result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id,
+                                            lake=lake_of(context, project, pipeline))
             except DeliveryError as exc:
                 partial = getattr(exc, "result", None)
                 if partial is not None:

@@ -1,7 +1,7 @@
 """The bundled demo REST API that the shipped example pipelines and the test-suite run against.
 
-A Starlette app (no Dagster) with deterministic data, every pagination style of SPEC §4.2, every
-auth kind of §3.2, fault knobs for the bad inputs of §11, and a receiver for REST destinations.
+A Starlette app (no Dagster) with deterministic data, every pagination style, every
+auth kind, fault knobs for bad inputs, and a receiver for REST destinations.
 
 Run it with ``restsync demo-api --port 8765`` (``serve(host, port)``), or in tests with
 ``with DemoServer(port=0) as srv: httpx.get(srv.base_url + "/health")`` (port 0 picks a free port).
@@ -188,7 +188,7 @@ Never authenticated and not counted in the stats.
   and ``created_at = updated_at = now`` (events continue the 10-minute series after the last one)
   → ``{"ids": [...], "updated_at": ...}``.
 - ``POST /_admin/reset``: initial data; clears fault counters, tokens, sessions, receiver, stats.
-- ``GET /_admin/stats`` → ``{"requests": n, "by_path": {path: n}, "last_params": {path: {query}},
+- ``GET /_admin/stats`` → ``{"requests": n, "peak_in_flight": n (most requests answered at once), "by_path": {path: n}, "last_params": {path: {query}},
   "logins": n, "token_refreshes": n, "oauth_tokens": n, "last_oauth_request": {...}}`` (successful
   logins, refreshes and token grants; ``last_oauth_request`` leaves out the secret).
 - ``POST /_admin/expire_sessions`` / ``POST /_admin/expire_tokens``: invalidate every session /

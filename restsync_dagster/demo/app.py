@@ -44,10 +44,15 @@ class DemoApp(Starlette):
     """Counts requests and keeps uvicorn's raw `send` owner, which `drop=1` needs to cut the line."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        counted = False
         if scope["type"] == "http":
-            self.state.demo.stats.record(scope)
+            counted = self.state.demo.stats.record(scope)
             scope["demo.cycle"] = getattr(send, "__self__", None)
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if counted:
+                self.state.demo.stats.done()
 
 
 @with_faults

@@ -1,4 +1,4 @@
-"""Paginators of SPEC §4.2, one class per ``pagination.type``, registered in :data:`PAGINATORS`.
+"""Paginators, one class per ``pagination.type``, registered in :data:`PAGINATORS`.
 
 The protocol follows dlt's ``paginators.py``:
 

@@ -69,7 +69,7 @@ class Col:
 
 
 def _walk(record: Any, dotted: str, path: tuple[str, ...]) -> Any:
-    # SPEC §4.2: a key spelled exactly like the dotted path wins over walking nested objects.
+    # a key spelled exactly like the dotted path wins over walking nested objects.
     if record.__class__ is not dict:
         return None
     if dotted in record:
