@@ -116,11 +116,12 @@ class _TableWalk:
 
     def request_for(self, paginator: Paginator, number: int) -> PageRequest:
         """Page ``number``'s request with the table's ``params`` and ``body`` rendered from the
-        paginator's state (``{{ page.cursor }}``, ``{{ page.number }}``, …), then its values injected."""
+        paginator's state (``{{ page.cursor }}``, ``{{ page.number }}``, …; a value the paginator does
+        not have, such as the first page's cursor, is empty), then its values injected."""
         request = self.first_request.copy()
         if self.page_render is not None:
-            page = paginator.page_context()
-            if page["number"] is None:
+            page = {k: "" if v is None else v for k, v in paginator.page_context().items()}
+            if page["number"] == "":
                 page["number"] = number
             request.params = self._params(self.page_render(self.table.params, page))
             if self.table.method == "POST":

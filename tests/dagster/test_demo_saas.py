@@ -35,7 +35,7 @@ def test_demo_saas_materializes_every_table(demo_reset, tmp_path, monkeypatch):
         rows[key.path[-1]] = mat.metadata["dagster/row_count"].value
     assert rows == {"accounts": 20, "account_orders": 30, "daily_events": 1008, "search_analytics": 12,
                     "orders_report": 1600, "graphql_orders": 2000, "body_customers": 1000, "order_activity": 300,
-                    "sheet_rows": 1000, "customers_jsonl": 1000}
+                    "sheet_rows": 1000, "customers_jsonl": 1000, "customers_gzip": 500}
     skipped = result.asset_materializations_for_node("demo_saas__account_orders")[0].metadata["restsync/requests_skipped"]
     assert skipped.value == 10
     assert httpx.get(f"{demo_reset.base_url}/_admin/stats").json()["refresh_grants"] >= 1
