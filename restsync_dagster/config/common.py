@@ -63,6 +63,17 @@ StrList = Annotated[list[str], BeforeValidator(_as_list)]
 IntList = Annotated[list[int], BeforeValidator(_as_list)]
 
 
+def _error_statuses(values: list[int]) -> list[int]:
+    bad = [v for v in values if not 400 <= v <= 599]
+    if bad:
+        raise ValueError(f"expected HTTP error statuses between 400 and 599, got {bad[0]}")
+    return values
+
+
+ErrorStatusList = Annotated[list[int], BeforeValidator(_as_list), AfterValidator(_error_statuses)]
+"""HTTP statuses a response may answer with instead of records (``skip_statuses``)."""
+
+
 class Ref(Model):
     id: Id
     """Id of a connection document. Example: `jsonplaceholder`"""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PositiveFloat, field_validator
 
 from .auth import Auth, NoAuth
-from .common import Id, IntList, Model, NonBlank, RateLimit
+from .common import ErrorStatusList, Id, Model, NonBlank, RateLimit
 
 
 class Ping(Model):
@@ -42,7 +42,7 @@ class RestConnection(Model):
     """Request budget and retry policy shared by every table of the connection. Example: `{requests_per_second: 5}`"""
     ping: Ping | None = None
     """Health-check request used by `restsync ping`; default a GET of base_url. Example: `{path: /health}`"""
-    skip_statuses: IntList = Field(default_factory=list)
+    skip_statuses: ErrorStatusList = Field(default_factory=list)
     """Statuses that mean "no records here" for every table of this connection (a table's
     `response.skip_statuses` overrides it): no records, counted as skipped, never a failure. Example: `[404]`"""
     verify_tls: bool = True

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from .auth import Auth
-from .common import ConnectionRef, DottedPath, Id, IntList, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .common import ConnectionRef, DottedPath, ErrorStatusList, Id, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
 from .job import Job
@@ -51,7 +51,7 @@ class Response(Model):
     """Dotted path of a value that says the call worked (with success_values). Example: `status`"""
     success_values: list[Any] | None = None
     """Values at success_field that mean success; others fail the sync. Example: `[ok]`"""
-    skip_statuses: IntList | None = None
+    skip_statuses: ErrorStatusList | None = None
     """Statuses that mean "no records here": such a response yields nothing, is counted as skipped and
     never fails the run (child endpoints answer 404 for a deleted parent). Default: the connection's
     `skip_statuses`; `[]` skips nothing. Example: `[404, 403]`"""
