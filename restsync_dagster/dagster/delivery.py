@@ -10,6 +10,7 @@ from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
 from .failures import restsync_failures
+from .metadata import PIPELINE_TAG, tag_run
 from .resources import resource_key
 from .translator import delivery_key, pool_name
 
@@ -49,10 +50,11 @@ def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spe
         name=f"{pipeline.key}__{table.key}__delivery",
         specs=[spec],
         pool=pool_name(destination.id),
-        op_tags={"restsync/pipeline": pipeline.key},
+        op_tags={PIPELINE_TAG: pipeline.key},
         required_resource_keys={connection_key},
     )
     def _deliver(context):
+        tag_run(context, pipeline.key)
         client = getattr(context.resources, connection_key).client
         with restsync_failures(f"{pipeline.key}/{table.key} delivery"):
             try:

@@ -1,0 +1,61 @@
+"""What a Dagster user sees: run tags, per-partition metadata, standard keys, descriptions, lineage."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from restsync_dagster.dagster.factory import build_definitions
+from tests.dagster.conftest import CUSTOMERS, EVENTS, ORDERS, make_project
+
+RANGE = {"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-01-03"}
+
+
+def _assets(defs):
+    return list(defs.get_repository_def().assets_defs_by_key.values())
+
+
+def _values(metadata):
+    return {k: getattr(v, "value", v) for k, v in metadata.items()}
+
+
+def test_a_run_launched_from_the_ui_carries_the_pipeline_tag(demo_reset, tmp_path):
+    defs = build_definitions(project=make_project(tmp_path, demo_reset.base_url, [ORDERS]))
+    with dg.instance_for_test() as instance:
+        job = defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(["shop", "orders"])])
+        assert result.success
+        assert "restsync/pipeline" not in job.tags
+        assert instance.get_run_by_id(result.run_id).tags["restsync/pipeline"] == "shop"
+
+
+def test_a_multi_partition_run_records_each_partitions_own_counts(demo_reset, tmp_path):
+    defs = build_definitions(project=make_project(tmp_path, demo_reset.base_url, [EVENTS]))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(_assets(defs), instance=instance, tags=RANGE)
+        assert result.success
+        mats = {m.partition: _values(m.metadata) for m in result.asset_materializations_for_node("shop__events")}
+    assert sorted(mats) == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert {m["dagster/partition_row_count"] for m in mats.values()} == {144}
+    assert {m["restsync/rows_synced"] for m in mats.values()} == {144}
+    assert {m["restsync/pages"] for m in mats.values()} == {3}
+    assert sorted(m["restsync/table_version"] for m in mats.values()) == [0, 1, 2]
+    assert {m["dagster/row_count"] for m in mats.values()} == {3 * 144}
+
+
+def test_materialization_uses_standard_keys_and_readable_values(demo_reset, tmp_path):
+    notes = {"name": "notes", "type": "json", "path": "address"}
+    customers = dict(CUSTOMERS, schema=[*CUSTOMERS["schema"], notes])
+    defs = build_definitions(project=make_project(tmp_path, demo_reset.base_url, [customers]))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(_assets(defs), instance=instance)
+        assert result.success
+        meta = _values(result.asset_materializations_for_node("shop__customers")[-1].metadata)
+    assert meta["dagster/uri"] == meta["restsync/table_uri"] == str(tmp_path / "lake" / "shop" / "customers")
+    assert meta["dagster/table_name"] == "shop.customers"
+    assert meta["dagster/row_count"] == 10_000
+    assert meta["restsync/cursor_before"] == "none yet"
+    types = {c.name: c.type for c in meta["dagster/column_schema"].columns}
+    assert types["notes"] == "json" and types["name"] == "string"
+    for key, value in meta.items():
+        if not isinstance(value, dg.TableSchema):
+            assert value is not None and "None" not in str(value), key
