@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from restsync_dagster.dagster.factory import build_definitions
-from tests.dagster.conftest import CUSTOMERS, EVENTS, ORDERS, make_project
+from tests.dagster.conftest import CUSTOMERS, EVENTS, ORDER_ITEMS, ORDERS, make_project
 
 RANGE = {"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-01-03"}
 
@@ -59,3 +59,19 @@ def test_materialization_uses_standard_keys_and_readable_values(demo_reset, tmp_
     for key, value in meta.items():
         if not isinstance(value, dg.TableSchema):
             assert value is not None and "None" not in str(value), key
+
+
+def test_each_table_has_its_own_description_and_code_reference(tmp_path):
+    own = dict(CUSTOMERS, description="Everyone who ever bought something")
+    project = make_project(tmp_path, "http://127.0.0.1:9", [own, ORDERS, ORDER_ITEMS], description="The demo shop")
+    specs = {s.key.path[-1]: s for s in build_definitions(project=project).resolve_all_asset_specs()}
+    assert specs["customers"].description == "Everyone who ever bought something"
+    assert specs["orders"].description == ("`orders`: `GET /keyset/orders` on connection `demo`; keyset pagination; "
+                                           "write mode: merge on id.")
+    assert "one request per row of `orders`" in specs["order_items"].description
+    assert not any("The demo shop" in s.description for s in specs.values())
+    text = (tmp_path / "defs" / "pipelines" / "shop.yaml").read_text().splitlines()
+    for name in ("customers", "orders", "order_items"):
+        (ref,) = specs[name].metadata["dagster/code_references"].code_references
+        assert ref.file_path == str((tmp_path / "defs" / "pipelines" / "shop.yaml").resolve())
+        assert f"name: {name}" in text[ref.line_number - 1]
