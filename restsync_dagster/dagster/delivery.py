@@ -30,14 +30,17 @@ def _metadata(result) -> dict:
     return meta
 
 
-def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spec: dg.AssetSpec) -> dg.AssetsDefinition:
-    """Downstream of ``table_spec`` (the translated table asset), in its group with its tags and owners."""
+def delivery_asset(
+    project: Project, pipeline: Pipeline, table: Table, table_spec: dg.AssetSpec, *, upstream: dg.AssetKey | None = None
+) -> dg.AssetsDefinition:
+    """Downstream of ``table_spec`` (the translated table asset), in its group with its tags and owners;
+    ``upstream`` is the asset of another pipeline that writes the table, when one does."""
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
     connection_key = resource_key(destination.id)
     spec = dg.AssetSpec(
         key=delivery_key(table_spec.key),
-        deps=[table_spec.key],
+        deps=[upstream or table_spec.key],
         description=f"Pushes new and changed rows of {table.name} to {destination.display_name}: "
         f"{request.method} {request.url or request.path} ({request.request_mode}, {request.body_format}).",
         group_name=table_spec.group_name,

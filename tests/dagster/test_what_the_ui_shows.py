@@ -75,3 +75,30 @@ def test_each_table_has_its_own_description_and_code_reference(tmp_path):
         (ref,) = specs[name].metadata["dagster/code_references"].code_references
         assert ref.file_path == str((tmp_path / "defs" / "pipelines" / "shop.yaml").resolve())
         assert f"name: {name}" in text[ref.line_number - 1]
+
+
+def test_reverse_etl_of_a_table_another_pipeline_writes_depends_on_that_asset(demo_reset, tmp_path):
+    base = demo_reset.base_url
+    people = dict(CUSTOMERS, name="people", incremental=None, params={}, max_records=5,
+                  schema=[{"name": "id", "type": "long"}, {"name": "email", "type": "string"}])
+    reverse = {
+        "definition_version": 1, "name": "r", "source": {"connection": {"id": "lake"}},
+        "destination": {"connection": {"id": "out"}, "request": {"path": "/receiver/contacts", "request_mode": "batch",
+                                                                   "batch_size": 10, "nested_attribute": "records"}},
+        "staging": {"connection": {"id": "lake"}},
+        "sync": {"frequency": 60}, "tables": [{"name": "crm/people", "primary_key": ["id"]}, {"name": "elsewhere/x", "primary_key": ["id"]}],
+    }
+    extra = {"connections/out.yaml": {"id": "out", "type": "rest", "base_url": base}, "pipelines/r.yaml": reverse}
+    project = make_project(tmp_path, base, [people], extra_docs=extra, name="crm")
+    defs = build_definitions(project=project)
+    graph = defs.resolve_asset_graph()
+    delivery = dg.AssetKey(["r", "crm_people", "delivery"])
+    assert graph.get(delivery).parent_keys == {dg.AssetKey(["crm", "people"])}
+    assert not graph.has(dg.AssetKey(["r", "crm_people"]))
+    assert graph.get(dg.AssetKey(["r", "elsewhere_x", "delivery"])).parent_keys == {dg.AssetKey(["r", "elsewhere_x"])}
+    with dg.instance_for_test() as instance:
+        job = defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(["crm", "people"]), delivery])
+        assert result.success
+    (mat,) = result.asset_materializations_for_node("r__crm_people__delivery")
+    assert mat.metadata["restsync/delivered"].value == 5
