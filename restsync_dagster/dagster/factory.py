@@ -12,6 +12,7 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .automation import automation_condition
 from .broken import broken_defs
 from .delivery import delivery_asset
 from .lineage import is_reverse_etl, producers, read_from
@@ -27,20 +28,6 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
-def automation_condition(pipeline: Pipeline) -> dg.AutomationCondition | None:
-    """``auto_sync_new_tables``: materialize a table that has never been materialized.
-
-    A failed first sync is not retried on every tick (the schedule or a person takes over), and a
-    child waits until its parent has data.
-    """
-    if not pipeline.sync.auto_sync_new_tables:
-        return None
-    AC = dg.AutomationCondition
-    return (AC.missing() & ~AC.in_progress() & ~AC.execution_failed() & ~AC.any_deps_missing()).with_label(
-        "new table, never synced"
-    )
-
-
 def pipeline_defs(
     project: Project, pipeline: Pipeline, translator: RestSyncTranslator, produced: dict[str, dg.AssetKey] | None = None
 ) -> tuple[list, list, list, list]:
@@ -51,7 +38,6 @@ def pipeline_defs(
     assets = []
     groups: dict[tuple | None, list] = {}
     parts: dict[tuple, dg.PartitionsDefinition] = {}
-    condition = automation_condition(pipeline)
     table_specs: dict[str, dg.AssetSpec] = {}
     for sig, tables in group_by_partitions(pipeline.tables).items():
         if sig is not None:
@@ -59,7 +45,8 @@ def pipeline_defs(
         groups[sig] = []
         for table in tables:
             asset = table_asset(project, pipeline, table, translator=translator, partitions_def=parts.get(sig),
-                                automation_condition=condition)
+                                automation_condition=automation_condition(
+                                    pipeline.sync.auto_sync_new_tables, partitioned=sig is not None))
             table_specs[table.key] = next(iter(asset.specs))
             groups[sig].append(asset)
         assets += groups[sig]
@@ -169,6 +156,7 @@ def build_definitions(
                 "restsync_automation",
                 target=dg.AssetSelection.all(),
                 default_status=dg.DefaultSensorStatus.RUNNING,
+                use_user_code_server=True,
                 description="Materializes newly added tables of pipelines with auto_sync_new_tables",
             )
         )

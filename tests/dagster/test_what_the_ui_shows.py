@@ -102,3 +102,27 @@ def test_reverse_etl_of_a_table_another_pipeline_writes_depends_on_that_asset(de
         assert result.success
     (mat,) = result.asset_materializations_for_node("r__crm_people__delivery")
     assert mat.metadata["restsync/delivered"].value == 5
+
+
+def _requested(evaluation):
+    return {r.key: r.true_subset.size for r in evaluation.results if r.true_subset.size}
+
+
+def test_a_new_partitioned_table_syncs_its_latest_partition_only(demo_reset, tmp_path):
+    auto = {"frequency": 60, "auto_sync_new_tables": True}
+    defs = build_definitions(project=make_project(tmp_path, demo_reset.base_url, [ORDERS, EVENTS], sync=auto))
+    events = dg.AssetKey(["shop", "events"])
+    with dg.instance_for_test() as instance:
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert _requested(first) == {dg.AssetKey(["shop", "orders"]): 1, events: 1}
+        (result,) = [r for r in first.results if r.key == events]
+        assert result.true_subset.expensively_compute_partition_keys() == {"2026-01-09"}  # the last window before `end`
+
+
+def test_a_partitioned_table_that_has_data_is_not_new(demo_reset, tmp_path):
+    auto = {"frequency": 60, "auto_sync_new_tables": True}
+    defs = build_definitions(project=make_project(tmp_path, demo_reset.base_url, [EVENTS], sync=auto))
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(_assets(defs), instance=instance, partition_key="2026-01-05").success
+        evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert _requested(evaluation) == {}
