@@ -92,14 +92,22 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> tuple[str, dict[str, str]]:
-    """Root URI and storage options where this pipeline's tables land (destination or staging)."""
+def lake_connection(project: Project, pipeline: Pipeline) -> DeltaConnection | None:
+    """The Delta connection the pipeline's tables land in: its destination, else its staging; ``None``
+    means the default staging folder under restsync's home."""
     destination = project.connection(pipeline.destination.connection.id)
     if isinstance(destination, DeltaConnection):
-        delta = destination
-    elif pipeline.staging is not None:
-        delta = project.connection(pipeline.staging.connection.id)
-    else:
+        return destination
+    if pipeline.staging is not None:
+        staging = project.connection(pipeline.staging.connection.id)
+        return staging if isinstance(staging, DeltaConnection) else None
+    return None
+
+
+def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> tuple[str, dict[str, str]]:
+    """Root URI and storage options where this pipeline's tables land (destination or staging)."""
+    delta = lake_connection(project, pipeline)
+    if delta is None:
         return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
     root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
     if not root.strip():

@@ -11,6 +11,7 @@ import dagster as dg
 from ..config import Project
 from ..config.connection import DeltaConnection
 from ..config.pipeline import Pipeline, Table
+from ..engine import lake_connection
 from ..lake import table_uri
 from .translator import RestSyncTranslator, TableContext
 
@@ -21,12 +22,8 @@ def _normal(uri: str) -> str:
 
 def written_at(project: Project, pipeline: Pipeline, table: Table) -> str | None:
     """Where ``pipeline`` writes ``table``: its Delta destination, else its staging connection."""
-    destination = project.connection(pipeline.destination.connection.id)
-    if isinstance(destination, DeltaConnection):
-        lake = destination
-    elif pipeline.staging is not None:
-        lake = project.connection(pipeline.staging.connection.id)
-    else:
+    lake = lake_connection(project, pipeline)
+    if lake is None:
         return None
     return _normal(table_uri(lake.path, pipeline.key, table.key, table.location))
 
