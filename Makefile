@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test postgres demo bench clean
+.PHONY: install test postgres java demo docs bench clean
 
 install: $(STAMP)
 
@@ -14,12 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# json-server (npm) is the third-party REST server the delivery tests write to.
+# json-server (npm) is the REST server the delivery tests write to; WireMock (npm) the fault suite's.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install node_modules/.installed postgres
+test: install node_modules/.installed postgres java
 	$(BIN)/pytest
 
 # The PostgreSQL suites start a throwaway cluster from Debian's postgresql binaries; install them when
@@ -29,6 +29,17 @@ postgres:
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
 	  echo "PostgreSQL is not installed and cannot be installed here: its tests will skip"
+
+# WireMock (npm) runs on Java for the fault suite (tests/faults); install Debian's JRE when missing and
+# we are root (elsewhere those tests skip and say why).
+java:
+	@command -v java >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; } || \
+	  echo "java is not installed and cannot be installed here: tests/faults will skip"
+
+docs: install
+	$(BIN)/restsync docs --out docs/reference.md
 
 demo: install
 	$(BIN)/restsync validate

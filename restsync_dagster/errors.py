@@ -94,6 +94,8 @@ class LakeError(RestSyncError):
 class CommitConflictError(LakeError):
     """A concurrent run committed to the same rows (or kept committing first); nothing was committed."""
 
+    hint = "another run wrote the same rows meanwhile; run the sync again once it has finished"
+
 
 class DeliveryError(RestSyncError):
     exit_code = 7

@@ -11,7 +11,7 @@ from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHEC
 from ..secrets import GLOBAL
 from .failures import restsync_failures
 from .metadata import PIPELINE_TAG, run_metadata, tag_run, work_metadata
-from .resources import PROGRESS_KEY, resource_key
+from .resources import PROGRESS_KEY, lake_of, lake_resource_keys, resource_key
 from .translator import RestSyncTranslator, TableContext, pool_name
 
 def check_specs(key: dg.AssetKey, table: Table) -> list[dg.AssetCheckSpec]:
@@ -55,7 +55,7 @@ def table_asset(
         partitions_def=partitions_def,
         backfill_policy=backfill_policy(table) if partitions_def is not None else None,
         op_tags={PIPELINE_TAG: pipeline.key},
-        required_resource_keys={connection_key, PROGRESS_KEY},
+        required_resource_keys={connection_key, PROGRESS_KEY, *lake_resource_keys(project, pipeline)},
     )
     def _sync(context):
         tag_run(context, pipeline.key)
@@ -66,6 +66,7 @@ def table_asset(
             windows = _windows(context)
         results = []
         with restsync_failures(f"{pipeline.key}/{table.key}"):
+            lake = lake_of(context, project, pipeline)
             for window in windows or [None]:
                 results.append(
                     run_table_sync(
@@ -77,6 +78,7 @@ def table_asset(
                         partition=window,
                         log=context.log,
                         on_page=on_page,
+                        lake=lake,
                     )
                 )
         final = results[-1]

@@ -130,7 +130,7 @@ def run_sync(
 
 def _summary(pipeline: Pipeline, results: list[dg.ExecuteInProcessResult], elapsed: float, *, console: Console, debug: bool) -> int:
     table = RichTable(title=f"restsync sync {pipeline.key}")
-    for column in ("table", "rows synced", "rows in table", "pages", "requests", "version", "Delta path"):
+    for column in ("table", "rows synced", "rows in table", "pages", "requests", "skipped", "version", "Delta path"):
         table.add_column(column, overflow="fold")
     failures: list[StepFailure] = []
     run_failed = False
@@ -144,6 +144,7 @@ def _summary(pipeline: Pipeline, results: list[dg.ExecuteInProcessResult], elaps
                 f"{meta.get('dagster/row_count', 0):,}",
                 str(meta.get("restsync/pages", "")),
                 str(meta.get("restsync/requests", "")),
+                str(meta.get("restsync/requests_skipped", "")),
                 str(meta.get("restsync/table_version", "")),
                 str(meta.get("restsync/table_uri", "")),
             )

@@ -1,4 +1,4 @@
-"""REST destinations: one delivery asset per table, downstream of the table it pushes (SPEC §7)."""
+"""REST destinations: one delivery asset per table, downstream of the table it pushes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..errors import DeliveryError
 from ..secrets import GLOBAL
 from .failures import restsync_failures
 from .metadata import PIPELINE_TAG, tag_run
-from .resources import resource_key
+from .resources import lake_of, lake_resource_keys, resource_key
 from .translator import delivery_key, pool_name
 
 
@@ -54,14 +54,15 @@ def delivery_asset(
         specs=[spec],
         pool=pool_name(destination.id),
         op_tags={PIPELINE_TAG: pipeline.key},
-        required_resource_keys={connection_key},
+        required_resource_keys={connection_key, *lake_resource_keys(project, pipeline)},
     )
     def _deliver(context):
         tag_run(context, pipeline.key)
         client = getattr(context.resources, connection_key).client
         with restsync_failures(f"{pipeline.key}/{table.key} delivery"):
             try:
-                result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id)
+                result = run_table_delivery(project, pipeline, table, client=client, run_id=context.run.run_id,
+                                            lake=lake_of(context, project, pipeline))
             except DeliveryError as exc:
                 partial = getattr(exc, "result", None)
                 if partial is not None:

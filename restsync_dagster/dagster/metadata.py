@@ -57,6 +57,7 @@ def work_metadata(result: TableSyncResult) -> dict:
         "restsync/rows_synced": dg.MetadataValue.int(result.rows),
         "restsync/pages": dg.MetadataValue.int(result.pages),
         "restsync/requests": dg.MetadataValue.int(result.requests),
+        "restsync/requests_skipped": dg.MetadataValue.int(result.requests_skipped),
         "restsync/retries": dg.MetadataValue.int(result.retries),
         "restsync/rate_limit_wait_s": dg.MetadataValue.float(round(result.wait_s, 3)),
         "restsync/bytes_received": dg.MetadataValue.int(result.bytes_received),

@@ -127,7 +127,7 @@ def parse_response(response: httpx.Response, media_type: MediaType) -> Any:
 
 
 def check_success(data: Any, field: str | None, values: list[Any] | None) -> None:
-    """SPEC §4.1 ``success_field``: a page whose field is not one of ``values`` is a soft failure."""
+    """``success_field``: a page whose field is not one of ``values`` is a soft failure."""
     if not field:
         return
     value = find(data, field)
@@ -137,8 +137,31 @@ def check_success(data: Any, field: str | None, values: list[Any] | None) -> Non
         raise SoftFailure(f"success field {field!r} is {_short(value)}, expected one of {values!r}")
 
 
+def check_errors(data: Any, path: str) -> None:
+    """``response.error_path``: a 200 whose body holds a non-empty value there (GraphQL's ``errors``)
+    is a failed request; a soft failure, so it is retried like a 503 and then fails naming the path."""
+    value = find(data, path)
+    if value is MISSING or value is None or value in ("", [], {}, False):
+        return
+    raise SoftFailure(f"the body has errors at {path!r}: {_short(value, 200)}")
+
+
+def json_text(value: Any) -> str | None:
+    """How a JSON scalar is written in a body (``true``, ``null``, ``3``, ``2.5``); None for strings
+    and containers."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return orjson.dumps(value).decode()
+    return None
+
+
 def same_value(value: Any, allowed: Any) -> bool:
-    """Exact, case-sensitive match: ``True`` is not ``1``, ``"true"`` is not ``True``; ``1 == 1.0``."""
+    """Exact, case-sensitive match: ``True`` is not ``1``; ``1 == 1.0``. A configured string also
+    matches a JSON scalar written that way (``"true"`` matches ``true``, ``"200"`` matches ``200``),
+    since YAML users quote what the API answers."""
+    if isinstance(allowed, str) and not isinstance(value, str):
+        text = json_text(value)
+        return text is not None and (text == allowed or (isinstance(value, float) and value.is_integer()
+                                                          and str(int(value)) == allowed))
     if isinstance(value, bool) or isinstance(allowed, bool):
         return type(value) is type(allowed) and value == allowed
     if isinstance(value, (int, float)) and isinstance(allowed, (int, float)):

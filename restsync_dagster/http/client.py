@@ -35,7 +35,7 @@ from .auth import AuthFlow, build_auth, register_credentials
 from .token_store import TokenStore
 from .bodies import SoftFailure
 from .ratelimit import DEFAULT_POLICY, Limiter, limiter_key, retry_delay
-from .redact import excerpt, install_log_scrubber, sanitize_url, scrub
+from .redact import excerpt, install_log_scrubber, remove_log_scrubber, sanitize_url, scrub
 from .urls import join_url
 
 logger = logging.getLogger("restsync.http")
@@ -67,6 +67,8 @@ class RequestStats:
     bytes_received: int = 0
     pages: int = 0
     records: int = 0
+    requests_skipped: int = 0
+    """Answers with a status in ``skip_statuses`` (no records, not a failure)."""
 
     @property
     def waited_s(self) -> float:
@@ -87,6 +89,8 @@ class Reply:
     response: httpx.Response
     data: Any
     elapsed_s: float
+    skipped: bool = False
+    """The status is one of the caller's ``skip_statuses``: no body to read, no records."""
 
 
 class RestClient:
@@ -99,7 +103,7 @@ class RestClient:
         self.token_store = token_store
         self.secrets = secrets if secrets is not None else GLOBAL
         self.name = name or connection.display_name
-        install_log_scrubber(self.secrets)
+        self._log_scrubber = install_log_scrubber(self.secrets)
         register_credentials(self.secrets, dict(connection.headers))
         headers = {"User-Agent": "restsync (httpx)", "Accept": _ACCEPT.get(connection.media_type, "*/*")}
         headers.update(connection.headers)
@@ -185,8 +189,12 @@ class RestClient:
         parse: Callable[[httpx.Response], Any] | None = None,
         table_name: str | None = None,
         stats: RequestStats | None = None,
+        skip_statuses: frozenset[int] = frozenset(),
     ) -> Reply:
         """Send one logical request, retrying per the effective ``rate_limit`` policy.
+
+        A status in ``skip_statuses`` is an answer, not a failure: the reply comes back with
+        ``skipped`` set and is counted in ``stats.requests_skipped``.
 
         ``url`` may be relative to ``base_url``. ``parse`` runs inside the retry loop so a
         :class:`SoftFailure` it raises is retried. ``rate_limit=None`` disables the request
@@ -254,6 +262,9 @@ class RestClient:
             if response is not None:
                 status = response.status_code
                 stats.bytes_received += len(response.content)
+                if status in skip_statuses:
+                    stats.requests_skipped += 1
+                    return Reply(response, None, elapsed, skipped=True)
                 if status in retry_on:
                     last_status, last_error = status, self._status_text(response)
                 elif status in (401, 403):
@@ -309,6 +320,7 @@ class RestClient:
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()
+        remove_log_scrubber(self._log_scrubber)
 
     def __enter__(self) -> "RestClient":
         return self

@@ -10,9 +10,10 @@ another run created the table first), it reads the commits made since this run o
 - anything else (appends, merges, overwrites of other partitions, compaction) is retried on a fresh
   snapshot, at most ``RetryPolicy.attempts`` times with jittered exponential backoff.
 
-Overwrites commit with ``max_commit_retries=0`` (``commit_properties``): delta-rs' own rebase lets
-an overwrite land over a concurrent append to the same partition (keeping both) and rejects
-overwrites of disjoint partitions, so restsync decides instead. Appends and merges keep delta-rs'
+Overwrites and table creations commit with ``max_commit_retries=0``: delta-rs' own rebase lets an
+overwrite land over a concurrent append to the same partition (keeping both), rejects overwrites of
+disjoint partitions, and can land a losing ``CREATE TABLE`` as the next version (adding its rows
+again), so restsync decides instead. Appends and merges keep delta-rs'
 checker: blind appends rebase; a merge fails on any concurrent data change and is rerun here.
 """
 
@@ -60,8 +61,10 @@ class Intent:
             return False
         return commit.get(state.MODE) == "overwrite" and commit.get(state.PARTITION) == self.partition
 
-    def properties(self, custom: dict[str, Any]) -> CommitProperties:
-        return CommitProperties(custom_metadata=custom, max_commit_retries=0 if self.mode == "overwrite" else None)
+    def properties(self, custom: dict[str, Any], *, creating: bool) -> CommitProperties:
+        """Commit properties of one attempt; overwrites and table creations never let delta-rs rebase."""
+        exclusive = creating or self.mode == "overwrite"
+        return CommitProperties(custom_metadata=custom, max_commit_retries=0 if exclusive else None)
 
     def __str__(self) -> str:
         return f"run {self.run_id} ({_what(self.mode, self.partition)})"

@@ -1,4 +1,4 @@
-"""Writing one sync to a Delta table as exactly one commit, whatever the mode (SPEC §4.1, §11).
+"""Writing one sync to a Delta table as exactly one commit, whatever the mode.
 
 =============  ==================================================================================
 mode           commit
@@ -303,7 +303,7 @@ class DeltaWriter:
             if table is not None:
                 cursor_after = state.later_cursor(state.table_cursor(table), cursor_after)
             custom[state.CURSOR] = cursor_after
-        result = self._commit(rows, intent.properties(custom))
+        result = self._commit(rows, intent.properties(custom, creating=table is None))
         result.cursor_after = cursor_after
         return result
 

@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,9 @@ class Lease:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._write()
-        self._thread = threading.Thread(target=self._beat, args=(heartbeat_s,), name="restsync-lease", daemon=True)
+        self._thread = threading.Thread(
+            target=_beat, args=(weakref.ref(self), self._stop, heartbeat_s), name="restsync-lease", daemon=True
+        )
         self._thread.start()
 
     def add_file(self, rel: str) -> None:
@@ -104,15 +107,27 @@ class Lease:
             self._thread.join()
         _remove(self.store, self.folder, self.local_dir)
 
-    def _beat(self, every: float) -> None:
-        while not self._stop.wait(every):
-            with self._lock:
-                if not self._stop.is_set():
-                    self._write()
+    def refresh(self) -> None:
+        with self._lock:
+            if not self._stop.is_set():
+                self._write()
 
     def _write(self) -> None:
         self._info["heartbeat"] = time.time()
         self.store.write_text(f"{self.folder}/{LEASE}", json.dumps(self._info))
+
+
+def _beat(ref: "weakref.ref[Lease]", stop: threading.Event, every: float) -> None:
+    """The heartbeat; it ends with the lease, so a writer dropped without commit or abort goes stale."""
+    while not stop.wait(every):
+        lease = ref()
+        if lease is None:
+            return
+        try:
+            lease.refresh()
+        except OSError:
+            pass  # a transient storage error: the next beat tries again
+        del lease
 
 
 def _remove(store: Store, folder: str, local_dir: str | None) -> None:

@@ -27,6 +27,12 @@ def test_ping_without_a_block_gets_base_url(httpbin_url: str, make_client: Any) 
         ({"status": 1}, [True], False),  # exact: 1 is not True
         ({"status": "ok"}, None, True),
         ({"other": "ok"}, ["ok"], False),
+        ({"health": {"up": True}}, ["true"], True),  # a quoted value matches the JSON value written so
+        ({"health": {"up": False}}, ["true"], False),
+        ({"health": {"up": True}}, ["True"], False),  # still case-sensitive
+        ({"status": 200}, ["200"], True),
+        ({"status": None}, ["null"], True),
+        ({"status": "true"}, [True], False),  # a JSON string is not a boolean
     ],
 )
 def test_ping_success_path(body: dict, values: Any, ok: bool, httpserver: HTTPServer, make_client: Any) -> None:

@@ -63,6 +63,16 @@ def test_runs_racing_to_create_a_table_all_land(uri, mode):
     assert sorted(r.version for r in results) == list(range(n))
 
 
+def test_runs_racing_to_create_a_keyed_table_with_the_same_keys_keep_one_row_per_key(uri):
+    """delta-rs would land a losing CREATE TABLE as the next version, adding its rows a second time."""
+    n = 3
+    results = in_threads([writer(uri, "merge", f"run-{i}", primary_key=["id"]) for i in range(n)],
+                         [pl.DataFrame({"id": list(range(25)), "v": [f"run-{i}"] * 25}) for i in range(n)])
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert ids(uri) == list(range(25))
+    assert [c["operation"] for c in DeltaTable(uri).history()].count("CREATE TABLE") == 1
+
+
 def test_concurrent_appends_to_an_existing_table_all_land(uri):
     write_deltalake(uri, pl.DataFrame({"id": [0]}).to_arrow())
     n = 4
@@ -183,3 +193,13 @@ def _props(custom):
     from deltalake.transaction import CommitProperties
 
     return CommitProperties(custom_metadata=custom)
+
+
+def test_two_full_refreshes_racing_to_create_a_table_keep_one_and_fail_the_other(uri):
+    results = in_threads([writer(uri, "overwrite", f"run-{i}") for i in range(2)],
+                         [pl.DataFrame({"id": [i, i + 10]}) for i in range(2)])
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 1 and isinstance(failed[0], CommitConflictError)
+    assert "(overwrite of the whole table) conflicts with run run-" in str(failed[0])
+    winner = next(r for r in results if not isinstance(r, Exception))
+    assert ids(uri) in ([0, 10], [1, 11]) and winner.version == 0 and DeltaTable(uri).version() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -9,11 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 from deltalake import DeltaTable
 
-from restsync_dagster.lake import sync_table, vacuum
-from restsync_dagster.lake.staging import STAGING
+from restsync_dagster.errors import LakeError
+from restsync_dagster.lake import DeltaWriter, sync_table, vacuum
+from restsync_dagster.lake.parts import Store
+from restsync_dagster.lake.staging import LEASE, STAGING, Lease, sweep
 from tests.lake.helpers import make_table, read_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,3 +78,31 @@ def test_vacuum_removes_what_a_killed_sync_left(uri):
     assert not os.listdir(f"{uri}/{STAGING}")
     assert parquet_files(uri) == referenced(uri)
     assert [r["id"] for r in read_rows(uri)] == [1]
+
+
+
+def test_a_live_run_keeps_its_staging_folder(uri):
+    live = DeltaWriter(uri, mode="merge", run_id="live", primary_key=["id"])
+    live.write(pl.DataFrame({"id": [1]}))
+    assert sweep(uri) == []
+    assert os.path.exists(os.path.join(uri, live._lease.folder, LEASE))  # noqa: SLF001
+    live.abort()
+    assert not os.listdir(f"{uri}/{STAGING}")
+
+
+def test_a_lease_dropped_without_release_stops_its_heartbeat(uri):
+    lease = Lease(Store(uri), run_id="dropped", heartbeat_s=0.01)
+    thread = lease._thread  # noqa: SLF001
+    del lease
+    gc.collect()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_a_run_whose_staging_was_swept_while_it_stalled_commits_nothing(uri):
+    stalled = DeltaWriter(uri, mode="append", run_id="stalled")
+    stalled.write(pl.DataFrame({"id": [1]}))
+    Store(uri).delete_dir(stalled._lease.folder)  # noqa: SLF001 - what a sweeper does to a stale lease
+    with pytest.raises(LakeError, match="staged files were removed by another run while it stalled"):
+        stalled.commit()
+    assert not os.path.exists(f"{uri}/_delta_log")
