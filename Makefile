@@ -38,13 +38,12 @@ java:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; } || \
 	  echo "java is not installed and cannot be installed here: tests/faults will skip"
 
+docs: install
+	$(BIN)/restsync docs --out docs/reference.md
+
 demo: install
 	$(BIN)/restsync validate
 	$(BIN)/python -m restsync_dagster.demo.walkthrough
-
-# docs/reference.md from the models' field docstrings (tests/config/test_reference.py fails when stale).
-docs: install
-	$(BIN)/restsync docs --out docs/reference.md
 
 BENCH_VENV := bench/.venv-dlt
 BENCH_ARGS ?=

@@ -187,6 +187,27 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
         console.print(rows)
 
 
+@main.command()
+@click.option("--out", default="docs/reference.md", show_default=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--check", is_flag=True, help="Fail when the file differs from a fresh generation instead of writing it.")
+def docs(out: str, check: bool) -> None:
+    """Generate the definition reference from the models."""
+    from pathlib import Path
+
+    from .config.reference import render
+
+    path, text = Path(out), render()
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            click.echo(f"{out} is stale; run `make docs`.", err=True)
+            sys.exit(1)
+        click.echo(f"{out} is up to date.")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
 @main.command("demo-api")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
@@ -210,25 +231,3 @@ _register_api_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-
-@main.command()
-@click.option("--out", default="docs/reference.md", show_default=True, help="Where the reference is written.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the file differs from a fresh generation.")
-def docs(out: str, check: bool) -> None:
-    """Generate the definitions reference (every field of every document) from the models."""
-    from pathlib import Path
-
-    from .config.reference import render
-
-    text = render()
-    target = Path(out)
-    if check:
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            click.echo(f"{out} is stale: run `make docs`", err=True)
-            sys.exit(1)
-        click.echo(f"{out} is up to date")
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -28,6 +30,7 @@ from .http import RequestStats, RestClient, iter_pages
 from .http.jobs import iter_job_pages
 from .lake import read_cursor, sync_table, table_uri
 from .lake.checks import run_checks
+from .lake.storage import with_commit_safety
 from .secrets import GLOBAL, Secrets
 from .streams import record_values, request_streams
 from .windows import Window as IncrementalWindow, WindowedPages, split_windows
@@ -94,20 +97,34 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> tuple[str, dict[str, str]]:
-    """Root URI and storage options where this pipeline's tables land (destination or staging)."""
+Lake = tuple[str, dict[str, str]]
+"""Root URI and storage options of the Delta lake where a pipeline's tables land."""
+
+
+def lake_connection(project: Project, pipeline: Pipeline) -> DeltaConnection | None:
+    """The Delta connection a pipeline's tables land in (destination or staging); None: the default staging."""
     destination = project.connection(pipeline.destination.connection.id)
     if isinstance(destination, DeltaConnection):
-        delta = destination
-    elif pipeline.staging is not None:
-        delta = project.connection(pipeline.staging.connection.id)
-    else:
-        return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
-    root = renderer.render_str(delta.path, where=f"connection {delta.id} path")
+        return destination
+    if pipeline.staging is not None:
+        return project.connection(pipeline.staging.connection.id)
+    return None
+
+
+def render_lake(connection_id: object, path: str, storage_options: dict[str, str], renderer: Renderer) -> Lake:
+    root = renderer.render_str(path, where=f"connection {connection_id} path")
     if not root.strip():
-        raise TemplateError(f"connection {delta.id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
-    options = renderer.render(delta.storage_options, where=f"connection {delta.id} storage_options")
-    return root, options
+        raise TemplateError(f"connection {connection_id} path rendered to an empty string; set it (or the variable it reads) to a folder or URI")
+    options = renderer.render(storage_options, where=f"connection {connection_id} storage_options")
+    return root, with_commit_safety(root, options)
+
+
+def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> Lake:
+    """Where this pipeline's tables land: its Delta connection, else ``$DAGSTER_HOME/restsync/staging``."""
+    delta = lake_connection(project, pipeline)
+    if delta is None:
+        return str(restsync_home(project_root=project.root.resolve().parent) / "staging"), {}
+    return render_lake(delta.id, delta.path, delta.storage_options, renderer)
 
 
 def _incremental_start(table: Table, cursor: Any, initial_value: Any) -> Any:
@@ -152,9 +169,11 @@ def prepare(
     client: RestClient,
     partition: Window | None = None,
     secrets: Secrets = GLOBAL,
+    lake: Lake | None = None,
 ) -> Prepared:
+    """Render a table for one run; ``lake`` overrides where it lands (the Delta resource's location)."""
     renderer = Renderer(secrets)
-    root, storage_options = lake_location(project, pipeline, renderer)
+    root, storage_options = lake or lake_location(project, pipeline, renderer)
     uri = table_uri(root, pipeline.key, table.key, table.location)
     source = project.connection(pipeline.source.connection.id)
     if not isinstance(source, RestConnection):
@@ -195,29 +214,82 @@ def prepare(
 
 def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True,
                  on_stream: Callable[[dict], None] | None = None) -> Iterator[tuple[Any, list[dict]]]:
-    """(page, records) over every request stream of the table; records get their stream's parent
-    and fan-out values. ``on_stream(extra)`` is called before each stream's pages, in stream order."""
-    for rendered, extra in prep.requests():
-        if on_stream is not None:
-            on_stream(extra)
-        values = record_values(extra)
-        source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
-        for page in source(
-            prep.client,
-            rendered,
-            connection_name=prep.source_id,
-            table_name=table.name,
-            params_extra=prep.params_extra,
-            stats=stats,
-            max_pages=max_pages,
-            prefetch=prefetch,
-        ):
-            records = page.records
-            if values:
-                for record in records:
-                    for name, value in values.items():
-                        record.setdefault(name, value)
-            yield page, records
+    """(page, records) over every request stream of the table, in stream order; records get their
+    stream's parent and fan-out values. ``on_stream(extra)`` is called before each stream's pages.
+
+    Several streams (one per parent row or fan-out combination) are requested concurrently, up to
+    the table's ``rate_limit.max_concurrency``, each through the connection's shared budget; their
+    pages are still yielded stream by stream, so the result is that of a sequential walk.
+    """
+    width = stream_concurrency(prep, table, max_pages)
+    streams = prep.requests()
+    if width <= 1:
+        for rendered, extra in streams:
+            if on_stream is not None:
+                on_stream(extra)
+            yield from _stream_pages(prep, table, rendered, extra, stats, max_pages=max_pages, prefetch=prefetch)
+        return
+    with ThreadPoolExecutor(width, thread_name_prefix="restsync-stream") as pool:
+        ahead: deque[tuple[dict, Future]] = deque()
+        try:
+            for rendered, extra in streams:
+                ahead.append((extra, pool.submit(_fetch_stream, prep, table, rendered, extra, max_pages)))
+                if len(ahead) > width:
+                    yield from _drain(ahead.popleft(), stats, on_stream)
+            while ahead:
+                yield from _drain(ahead.popleft(), stats, on_stream)
+        finally:
+            for _, future in ahead:
+                future.cancel()
+
+
+def stream_concurrency(prep: Prepared, table: Table, max_pages: int | None = None) -> int:
+    """How many request streams run at once: the table's ``max_concurrency`` when it has streams
+    per parent row or fan-out value; windows and report jobs stay one after another."""
+    if (table.parent is None and not table.fan_out) or prep.windows is not None or table.job is not None or max_pages:
+        return 1
+    policy = prep.client.policy_for(table)
+    return max(1, policy.max_concurrency or 1) if policy is not None else 1
+
+
+def _stream_pages(prep: Prepared, table: Table, rendered: Table, extra: dict, stats: RequestStats, *,
+                  max_pages: int | None, prefetch: bool) -> Iterator[tuple[Any, list[dict]]]:
+    values = record_values(extra)
+    if rendered.job is not None:
+        source = partial(iter_job_pages, render=extra["render"])
+    else:
+        source = partial(iter_pages, page_render=extra.get("page_render"))
+    for page in source(
+        prep.client,
+        rendered,
+        connection_name=prep.source_id,
+        table_name=table.name,
+        params_extra=prep.params_extra,
+        stats=stats,
+        max_pages=max_pages,
+        prefetch=prefetch,
+    ):
+        records = page.records
+        if values:
+            for record in records:
+                for name, value in values.items():
+                    record.setdefault(name, value)
+        yield page, records
+
+
+def _fetch_stream(prep: Prepared, table: Table, rendered: Table, extra: dict, max_pages: int | None):
+    """One whole stream on a worker thread, with its own counters (merged by the consumer)."""
+    own = RequestStats()
+    return own, list(_stream_pages(prep, table, rendered, extra, own, max_pages=max_pages, prefetch=False))
+
+
+def _drain(item: tuple[dict, Future], stats: RequestStats, on_stream: Callable[[dict], None] | None):
+    extra, future = item
+    own, pages = future.result()
+    stats.add(own)
+    if on_stream is not None:
+        on_stream(extra)
+    yield from pages
 
 
 def run_table_sync(
@@ -231,9 +303,10 @@ def run_table_sync(
     log: Any = log,
     secrets: Secrets = GLOBAL,
     on_page: OnPage | None = None,
+    lake: Lake | None = None,
 ) -> TableSyncResult:
     started = time.monotonic()
-    prep = prepare(project, pipeline, table, client=client, partition=partition, secrets=secrets)
+    prep = prepare(project, pipeline, table, client=client, partition=partition, secrets=secrets, lake=lake)
     uri, storage_options, cursor_before, where = prep.uri, prep.storage_options, prep.cursor_before, prep.where
     stats = RequestStats()
     windowed = WindowedPages(prep.windows, where=where) if prep.windows is not None else None
@@ -337,7 +410,14 @@ def _requests(project, pipeline, table, renderer, context, root, storage_options
 
 
 def run_table_delivery(
-    project: Project, pipeline: Pipeline, table: Table, *, client: RestClient, run_id: str, secrets: Secrets = GLOBAL
+    project: Project,
+    pipeline: Pipeline,
+    table: Table,
+    *,
+    client: RestClient,
+    run_id: str,
+    secrets: Secrets = GLOBAL,
+    lake: Lake | None = None,
 ) -> Any:
     """Push a table's new and changed rows to the pipeline's REST destination.
 
@@ -349,12 +429,11 @@ def run_table_delivery(
     from .lake import iter_table_batches
 
     renderer = Renderer(secrets)
-    staging_root, staging_options = lake_location(project, pipeline, renderer)
+    staging_root, staging_options = lake or lake_location(project, pipeline, renderer)
     source = project.connection(pipeline.source.connection.id)
     if isinstance(source, DeltaConnection):
-        root = renderer.render_str(source.path, where=f"connection {source.id} path")
+        root, options = render_lake(source.id, source.path, source.storage_options, renderer)
         uri = f"{root.rstrip('/')}/{table.name.strip('/')}"
-        options = renderer.render(source.storage_options, where=f"connection {source.id} storage_options")
     else:
         uri, options = table_uri(staging_root, pipeline.key, table.key, table.location), staging_options
     destination = project.connection(pipeline.destination.connection.id)

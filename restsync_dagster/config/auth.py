@@ -22,25 +22,25 @@ class BasicAuth(Model):
     username: str
     """User name. Example: `{{ env.API_USER }}`"""
     password: str = ""
-    """May be empty, as with Stripe-style keys. Example: `{{ env.API_PASSWORD }}`"""
+    """Password; may be empty, as with Stripe-style keys. Example: `{{ env.API_PASSWORD }}`"""
 
 
 class BearerAuth(Model):
     type: Literal["bearer"]
-    """A fixed bearer token in the Authorization header. Example: `bearer`"""
+    """A static bearer token in the Authorization header. Example: `bearer`"""
     token: str
-    """The token (a secret: use an env template). Example: `{{ env.API_TOKEN }}`"""
+    """The token, usually from an environment variable. Example: `{{ env.API_TOKEN }}`"""
 
 
 class ApiKeyAuth(Model):
     type: Literal["api_key"]
-    """An API key in a header or query parameter. Example: `api_key`"""
+    """An API key in a header or a query parameter. Example: `api_key`"""
     key: str
-    """The key (a secret: use an env template). Example: `{{ env.API_KEY }}`"""
+    """The key, usually from an environment variable. Example: `{{ env.API_KEY }}`"""
     header: str | None = None
-    """Send the key in this header... Example: `X-API-Key`"""
+    """Send the key in this header (set this or param). Example: `X-API-Key`"""
     param: str | None = None
-    """...or in this query parameter. Example: `api_key`"""
+    """Send the key in this query parameter (set this or header). Example: `api_key`"""
 
     @model_validator(mode="after")
     def _one_place(self) -> "ApiKeyAuth":
@@ -51,36 +51,36 @@ class ApiKeyAuth(Model):
 
 class TokenRefresh(Model):
     method: Literal["GET", "POST", "PUT"] = "POST"
-    """HTTP method of the refresh request. Example: `GET`"""
+    """HTTP method of the refresh request. Example: `POST`"""
     path: NonBlank
-    """Relative to the connection's base_url (or an absolute URL). Example: `/auth/refresh`"""
+    """Path of the refresh request, relative to the connection's base_url (or an absolute URL). Example: `/auth/refresh`"""
     headers: dict[str, str] = Field(default_factory=dict)
     """Headers of the refresh request. Example: `{X-Client: restsync}`"""
     body: Any = None
-    """Body of the refresh request (templated). Example: `{username: "{{ env.API_USER }}", password: "{{ env.API_PASSWORD }}"}`"""
+    """Body of the refresh request; may use templates. Example: `{refresh_token: "{{ env.REFRESH_TOKEN }}"}`"""
     media_type: BodyMediaType = "json"
-    """Encoding of `body`. Example: `url_encoded`"""
+    """Encoding of the refresh request's body. Example: `json`"""
     token_path: str
     """Dotted path of the new token in the response; absent means the refresh failed. Example: `data.access_token`"""
     refresh_on: IntList = Field(default_factory=lambda: [401])
-    """Response statuses that trigger a refresh and one retry of the request. Example: `[401, 403]`"""
+    """Statuses of an API response that trigger a refresh and one retry. Example: `[401]`"""
 
 
 class TokenAuth(Model):
     type: Literal["token"]
-    """A token sent in a header or parameter, optionally obtained and refreshed by a request. Example: `token`"""
+    """A token sent in a header or parameter, refreshed by a request when it expires. Example: `token`"""
     token: str = ""
-    """Initial token; may be empty when ``refresh`` obtains one. Example: `{{ env.API_TOKEN }}`"""
+    """Initial token; may be empty when refresh obtains one. Example: `{{ env.API_TOKEN }}`"""
     send_via: Literal["header", "param"] = "header"
-    """Whether the token goes in a header or a query parameter. Example: `param`"""
+    """Where the token goes: a header or a query parameter. Example: `header`"""
     header_name: str = "Authorization"
-    """Header that carries the token when `send_via` is `header`. Example: `X-Auth-Token`"""
+    """Header carrying the token when send_via is header. Example: `Authorization`"""
     scheme: str | None = None
-    """Word put before the token in the header; none sends the bare token. Example: `Bearer`"""
+    """Prefix before the token in the header. Example: `Bearer`"""
     param_name: str | None = None
-    """Query parameter that carries the token when `send_via` is `param`. Example: `access_token`"""
+    """Query parameter carrying the token when send_via is param. Example: `access_token`"""
     refresh: TokenRefresh | None = None
-    """Request that obtains a new token, made first when `token` is empty and again on `refresh_on` statuses. Example: `{path: /auth/token, token_path: access_token}`"""
+    """Request that obtains a new token. Example: `{path: /auth/refresh, token_path: token}`"""
 
     @model_validator(mode="after")
     def _where(self) -> "TokenAuth":
@@ -93,22 +93,22 @@ class TokenAuth(Model):
 
 class OAuth2ClientCredentials(Model):
     type: Literal["oauth2_client_credentials"]
-    """OAuth2 client-credentials grant. Example: `oauth2_client_credentials`"""
+    """OAuth 2 client-credentials grant; the token is fetched and renewed automatically. Example: `oauth2_client_credentials`"""
     token_url: NonBlank
-    """Token endpoint, absolute or relative to the connection's base_url. Example: `https://auth.example.com/oauth/token`"""
+    """URL of the token endpoint. Example: `https://auth.example.com/oauth/token`"""
     client_id: str
-    """OAuth2 client id. Example: `{{ env.CLIENT_ID }}`"""
+    """Client id. Example: `{{ env.CLIENT_ID }}`"""
     client_secret: str
-    """OAuth2 client secret (a secret: use an env template). Example: `{{ env.CLIENT_SECRET }}`"""
+    """Client secret. Example: `{{ env.CLIENT_SECRET }}`"""
     scope: str | None = None
-    """Scope sent with the token request. Example: `read:orders`"""
+    """Space-separated scopes requested. Example: `read:orders`"""
     audience: str | None = None
-    """Audience sent with the token request, as some providers require. Example: `https://api.example.com`"""
+    """Audience requested, for providers that need one. Example: `https://api.example.com`"""
 
 
 class OAuth2RefreshToken(Model):
     type: Literal["oauth2_refresh_token"]
-    """OAuth2 refresh-token grant. Example: `oauth2_refresh_token`"""
+    """An access token from a user's refresh token, as SaaS APIs issue it. Example: `oauth2_refresh_token`"""
     token_url: str
     """Token endpoint, absolute or relative to the connection's base_url. Example: `https://oauth2.example.com/token`"""
     client_id: str
@@ -137,7 +137,7 @@ class OAuth2RefreshToken(Model):
 
 class JwtBearer(Model):
     type: Literal["jwt_bearer"]
-    """A signed JWT exchanged for an access token (service accounts). Example: `jwt_bearer`"""
+    """A service account's signed JWT exchanged for an access token (Google APIs). Example: `jwt_bearer`"""
     key_file: str | None = None
     """Path of a service-account JSON key (with `private_key`, `client_email`, `token_uri`) or of a PEM
     private key. Example: `{{ env.GOOGLE_APPLICATION_CREDENTIALS }}`"""
@@ -172,20 +172,20 @@ class CookieLogin(Model):
     method: Literal["GET", "POST"] = "POST"
     """HTTP method of the login request. Example: `POST`"""
     path: NonBlank
-    """Login path, relative to the connection's base_url (or an absolute URL). Example: `/login`"""
+    """Path of the login request, relative to base_url (or an absolute URL). Example: `/login`"""
     body: Any = None
-    """Body of the login request (templated). Example: `{user: "{{ env.API_USER }}", password: "{{ env.API_PASSWORD }}"}`"""
+    """Body of the login request; may use templates. Example: `{user: "{{ env.USER }}", password: "{{ env.PASSWORD }}"}`"""
     headers: dict[str, str] = Field(default_factory=dict)
-    """Headers of the login request. Example: `{X-Requested-With: restsync}`"""
+    """Headers of the login request. Example: `{X-Client: restsync}`"""
     media_type: BodyMediaType = "json"
-    """Encoding of `body`. Example: `form`"""
+    """Encoding of the login request's body. Example: `json`"""
 
 
 class CookieAuth(Model):
     type: Literal["cookie"]
-    """Session cookies from a login request, sent with every later request. Example: `cookie`"""
+    """A session cookie obtained by a login request. Example: `cookie`"""
     login: CookieLogin
-    """The login request whose cookies are kept. Example: `{path: /login, body: {user: demo}}`"""
+    """The login request. Example: `{path: /login, body: {user: me}}`"""
     success_status: IntList | None = None
     """Statuses that mean the login worked; default any 2xx or 3xx. Example: `[200, 302]`"""
 

@@ -18,7 +18,7 @@ class Model(BaseModel):
 
 
 def to_key(name: str) -> str:
-    """A name as a key: lower-case, every run of characters outside [a-z0-9_] becomes ``_``."""
+    """Lower-case, every run of characters outside [a-z0-9_] becomes ``_``."""
     return _KEY_CHARS.sub("_", str(name).lower())
 
 
@@ -45,6 +45,16 @@ def _not_blank(value: str) -> str:
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
+def _dotted(value: str) -> str:
+    if not value.strip() or any(not part for part in value.split(".")):
+        raise ValueError(f"expected a name or a dotted path such as 'data.items', got {value!r}")
+    return value
+
+
+#: A name or dotted path (``data.items``, ``keys.0``) without empty parts.
+DottedPath = Annotated[str, AfterValidator(_dotted)]
+
+
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
 
@@ -53,14 +63,25 @@ StrList = Annotated[list[str], BeforeValidator(_as_list)]
 IntList = Annotated[list[int], BeforeValidator(_as_list)]
 
 
+def _error_statuses(values: list[int]) -> list[int]:
+    bad = [v for v in values if not 400 <= v <= 599]
+    if bad:
+        raise ValueError(f"expected HTTP error statuses between 400 and 599, got {bad[0]}")
+    return values
+
+
+ErrorStatusList = Annotated[list[int], BeforeValidator(_as_list), AfterValidator(_error_statuses)]
+"""HTTP statuses a response may answer with instead of records (``skip_statuses``)."""
+
+
 class Ref(Model):
     id: Id
-    """Id of a connection document. Example: `crm_api`"""
+    """Id of a connection document. Example: `jsonplaceholder`"""
 
 
 class ConnectionRef(Model):
     connection: Ref
-    """The connection this part of the pipeline uses. Example: `{id: crm_api}`"""
+    """The connection this block reads from or writes to, by id. Example: `{id: lake}`"""
 
 
 DEFAULT_RETRY_ON = [429, 500, 502, 503, 504]
@@ -70,17 +91,17 @@ class RateLimit(Model):
     """Request budget and retry policy. Table values override the connection's."""
 
     requests_per_second: PositiveFloat | None = None
-    """Most requests started per second; unset means no limit. Example: `10`"""
+    """Most requests per second sent to the connection; unset means no limit. Example: `5`"""
     max_concurrency: PositiveInt | None = None
     """Most requests in flight at once; unset means no limit. Example: `4`"""
     retry_on: IntList = Field(default_factory=lambda: list(DEFAULT_RETRY_ON))
-    """Response statuses retried with backoff (connection errors and timeouts are retried too). Example: `[429, 503]`"""
+    """HTTP statuses that are retried with backoff. Example: `[429, 503]`"""
     max_retries: Annotated[int, Field(ge=0)] = 5
-    """Retries of one request before it fails. Example: `3`"""
+    """Retries of one request before the sync fails. Example: `5`"""
     backoff_s: Annotated[float, Field(ge=0)] = 1.0
-    """First wait in seconds before a retry; each later wait doubles (a Retry-After header wins). Example: `2`"""
+    """First backoff in seconds, doubled at each retry; a Retry-After header wins. Example: `1.0`"""
     max_backoff_s: PositiveFloat = 60.0
-    """Longest wait in seconds between two retries. Example: `30`"""
+    """Longest wait between two retries, in seconds. Example: `60`"""
 
 
 def merge_rate_limit(connection: RateLimit | None, override: Any, override_set: bool) -> RateLimit | None:

@@ -34,33 +34,33 @@ class FieldMapping(Model):
 
 class DestinationRequest(Model):
     url: NonBlank | None = None
-    """Absolute URL each request goes to; may hold `#{column}` references. Example: `https://hooks.example.com/contacts/#{id}`"""
+    """Absolute URL of the request (set this or path); may use `#{field}`. Example: `https://crm.example.com/api/contacts`"""
     path: NonBlank | None = None
-    """Path relative to the destination connection's base_url; may hold `#{column}` references. Example: `/contacts`"""
+    """Path relative to the connection's base_url (set this or url); may use `#{field}`. Example: `/contacts/#{id}`"""
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    """HTTP method of each delivery request. Example: `PUT`"""
+    """HTTP method. Example: `POST`"""
     headers: dict[str, str] = Field(default_factory=dict)
-    """Headers of each request, may hold `#{column}`; Content-Type follows `body_format` unless set. Example: `{X-Source: restsync}`"""
+    """Headers of each request; values may use `#{field}`. Example: `{X-Source: restsync}`"""
     body_format: Literal["json", "csv", "form_data", "url_encoded"] = "json"
-    """Encoding of the body: JSON, CSV, multipart form data or URL-encoded form. Example: `url_encoded`"""
+    """Encoding of the body. Example: `json`"""
     custom_payload: str | None = None
-    """Raw body template with `#{column}` references; must be valid JSON when `body_format` is `json`. Example: `{"email": "#{email}", "name": "#{name}"}`"""
+    """Body template with `#{field}` placeholders; default the mapped record. Example: `{"contact": {"email": "#{email}"}}`"""
     nested_attribute: str | None = None
-    """Wrap the records in an object under this key. Example: `data`"""
+    """Wrap the record (or batch) under this key. Example: `data`"""
     static_fields: dict[str, Any] = Field(default_factory=dict)
-    """Constants added to every body. Example: `{source: restsync}`"""
+    """Fields added to every record sent. Example: `{source: restsync}`"""
     request_mode: Literal["single", "batch", "one_request"] = "single"
-    """One request per record, batches of `batch_size` records, or all records in one request. Example: `batch`"""
+    """One request per record, per batch, or one for all records. Example: `batch`"""
     batch_size: PositiveInt = 100
-    """Records per request when `request_mode` is `batch`. Example: `500`"""
+    """Records per request in batch mode. Example: `100`"""
     field_mapping: list[FieldMapping] | None = None
-    """Which columns are sent under which names; default every column under its own name. Example: `[{field_name: email_address, column_name: email}]`"""
+    """Which columns are sent under which names; default every column as is. Example: `[{field_name: mail, column_name: email}]`"""
     rate_limit: RateLimit | None = None
-    """Request budget for delivery; default the destination connection's. Example: `{requests_per_second: 2}`"""
+    """Overrides the connection's rate limit for delivery. Example: `{requests_per_second: 1}`"""
     auth: Auth | None = None
-    """Authentication for delivery; default the destination connection's. Example: `{type: bearer, token: "{{ env.PUSH_TOKEN }}"}`"""
+    """Auth for delivery, replacing the connection's. Example: `{type: bearer, token: "{{ env.CRM_TOKEN }}"}`"""
     key: StrList | None = None
-    """Columns that identify a record for delivery tracking; default the table's primary_key. Example: `[email]`"""
+    """Columns that identify a record for delivery tracking; default the table's primary_key. Example: `[id]`"""
 
     @model_validator(mode="after")
     def _check(self) -> "DestinationRequest":

@@ -14,25 +14,25 @@ HOOK_EVENTS = ("pipeline_failed", "pipeline_stopped", "pipeline_succeeded", "pip
 
 class Hook(Model):
     id: Id
-    """Id of the hook, which pipelines name in `hooks[].id`. Example: `ops_webhook`"""
+    """Unique id of the hook, used by pipelines to refer to it. Example: `slack`"""
     name: str | None = None
-    """Human-readable name; default the id. Example: `Ops channel`"""
+    """Name shown in the UI; default the id. Example: `Slack alerts`"""
     type: Literal["webhook"]
-    """Selects a webhook notification. Example: `webhook`"""
+    """Kind of hook: an HTTP call. Example: `webhook`"""
     url: NonBlank
-    """URL the notification is sent to (may be a template). Example: `{{ env.SLACK_WEBHOOK_URL }}`"""
+    """URL called; may use templates. Example: `{{ env.SLACK_WEBHOOK_URL }}`"""
     method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
-    """HTTP method of the notification. Example: `POST`"""
+    """HTTP method. Example: `POST`"""
     headers: dict[str, str] = Field(default_factory=dict)
-    """Headers of the notification (values may be templates). Example: `{Authorization: "Bearer {{ env.HOOK_TOKEN }}"}`"""
+    """Headers of the call; values may use templates. Example: `{Content-Type: application/json}`"""
     payload: Any = None
-    """JSON template over ``event``, ``pipeline``, ``run_id``, ``error``, ``url``; default a standard body. Example: `{text: "{{ pipeline }}: {{ event }}"}`"""
+    """JSON template over event, pipeline, run_id, error, url; default a standard body. Example: `{text: "{{ pipeline }} {{ event }}"}`"""
     timeout_s: PositiveFloat = 10.0
-    """Seconds before the notification request times out. Example: `5`"""
+    """Timeout of one call, in seconds. Example: `10`"""
     max_retries: int = Field(3, ge=0)
-    """Retries of a failed notification. Example: `5`"""
+    """Retries of a failed call. Example: `3`"""
     description: str | None = None
-    """Free text shown with the hook. Example: `Posts failures to the ops channel`"""
+    """Free text shown in the UI. Example: `Alerts the data channel`"""
 
     @property
     def display_name(self) -> str:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from .auth import Auth
-from .common import ConnectionRef, Id, IntList, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .common import ConnectionRef, DottedPath, ErrorStatusList, Id, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
 from .job import Job
@@ -25,17 +25,17 @@ ColumnType = Literal[
 
 class SchemaField(Model):
     name: str
-    """Column name in the table. Example: `customer_id`"""
+    """Column name in the Delta table. Example: `email`"""
     type: ColumnType
-    """Column type. Example: `timestamp`"""
+    """Column type. Example: `string`"""
     nullable: bool = True
-    """Whether the column may hold nulls; a null in a non-nullable column is an error. Example: `false`"""
+    """Whether the column may hold nulls. Example: `true`"""
     path: str | None = None
-    """Dotted path of the value in the record (``address.city``); default ``name``. Example: `address.city`"""
+    """Dotted path of the value in the record; default name. Example: `address.city`"""
     fields: list["SchemaField"] | None = None
-    """Sub-fields of a ``struct``; inferred when omitted. Example: `[{name: city, type: string}]`"""
+    """Sub-fields of a struct; inferred when omitted. Example: `[{name: lat, type: double}]`"""
     description: str | None = None
-    """What the column holds; shown in the Dagster UI's column schema. Example: `Customer's billing city`"""
+    """What the column holds; shown in the Dagster UI's column schema. Example: `Billing email of the customer`"""
 
     @model_validator(mode="after")
     def _fields_only_for_struct(self) -> "SchemaField":
@@ -46,12 +46,12 @@ class SchemaField(Model):
 
 class Response(Model):
     root_key: str | None = None
-    """Dotted path of the record list in the body; default the body itself. Example: `data.items`"""
+    """Dotted path of the list of records in the response; default the whole body. Example: `data.items`"""
     success_field: str | None = None
-    """Dotted path of a value that says the request worked; goes with `success_values`. Example: `ok`"""
+    """Dotted path of a value that says the call worked (with success_values). Example: `status`"""
     success_values: list[Any] | None = None
-    """Values at `success_field` that mean success; anything else fails the request. Example: `[true]`"""
-    skip_statuses: IntList | None = None
+    """Values at success_field that mean success; others fail the sync. Example: `[ok]`"""
+    skip_statuses: ErrorStatusList | None = None
     """Statuses that mean "no records here": such a response yields nothing, is counted as skipped and
     never fails the run (child endpoints answer 404 for a deleted parent). Default: the connection's
     `skip_statuses`; `[]` skips nothing. Example: `[404, 403]`"""
@@ -59,18 +59,36 @@ class Response(Model):
     """Dotted path of an error list or message in a 200 answer (GraphQL's `errors`): when present and
     not empty the request failed; it is retried like a 503, then fails naming the path. Example: `errors`"""
 
+    format: Literal["json", "jsonl", "csv", "header_rows"] | None = None
+    """How the body is decoded: `json`, `jsonl` (one JSON record per line), `csv` (a header line,
+    then one record per line) or `header_rows` (JSON; the list at `root_key` holds the column names
+    in its first row and one list of values per record after it). Default: the connection's
+    `media_type`. Example: `header_rows`"""
+    compression: Literal["gzip", "zip"] | None = None
+    """Unpack the body before decoding it: `gzip`, or `zip` (every file in the archive, in order).
+    A `Content-Encoding: gzip` answer needs nothing here. Example: `gzip`"""
+    explode: DottedPath | None = None
+    """Dotted path of a list inside each record: every element becomes a row, with the record's
+    other top-level fields kept under the prefix `parent_` (`id` → `parent_id`; an element's own
+    field wins); a scalar element becomes a column named after the path's last part, and a record
+    whose list is absent, null or empty gives no row. Example: `activity`"""
+
     @model_validator(mode="after")
     def _pair(self) -> "Response":
         if (self.success_field is None) != (self.success_values is None):
             raise ValueError("'success_field' and 'success_values' go together")
+        if self.format in ("jsonl", "csv"):
+            for name in ("root_key", "success_field", "error_path"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"'{name}' reads a JSON document; format {self.format} has one record per line")
         return self
 
 
 class Columns(Model):
     include: list[str] | None = None
-    """Only these columns are kept. Example: `[id, email, updated_at]`"""
+    """Keep only these columns (set this or exclude). Example: `[id, name]`"""
     exclude: list[str] | None = None
-    """These columns are dropped. Example: `[internal_note]`"""
+    """Drop these columns (set this or include). Example: `[internal_notes]`"""
 
     @model_validator(mode="after")
     def _not_both(self) -> "Columns":
@@ -81,20 +99,20 @@ class Columns(Model):
 
 class Incremental(Model):
     cursor_field: str
-    """Column whose largest synced value becomes the cursor, e.g. ``updated_at``."""
+    """Record field whose highest value is kept between runs. Example: `updated_at`"""
     param: str | None = None
-    """Query parameter that receives the start value, e.g. ``updated_since``."""
+    """Query parameter that carries the start value (the stored cursor minus lookback); or use `{{ incremental.start }}` in params. Example: `updated_since`"""
     initial_value: Any = None
-    """Start value before the first sync, e.g. ``"2026-01-01"`` or ``"{{ env.START_DATE }}"``."""
+    """Cursor value of the first run. Example: `2026-01-01T00:00:00Z`"""
     lookback: str | None = None
-    """ISO duration subtracted from the cursor to re-read late updates, e.g. ``P1D``."""
+    """ISO 8601 duration subtracted from the cursor to re-read late records. Example: `PT1H`"""
     end: Any = None
-    """Upper bound of the requested range (``{{ incremental.end }}``; default now), e.g. ``"2026-06-30"`` or ``"{{ env.END_DATE }}"``."""
+    """Upper bound of the requested range (``{{ incremental.end }}``; default now), e.g. ``"2026-06-30"`` or ``"{{ env.END_DATE }}"``. Example: `"2026-06-30"`"""
     window: str | None = None
     """ISO duration: split ``[start, end)`` into windows requested one after another, each with
     ``{{ window.start }}`` / ``{{ window.end }}``, e.g. ``P30D``. If a window fails for good, the
     rows of the windows before it are committed with the cursor at the end of the last of them,
-    and the run fails naming the window."""
+    and the run fails naming the window. Example: `P30D`"""
 
     @field_validator("lookback", "window")
     @classmethod
@@ -136,13 +154,13 @@ def parse_instant(value: Any) -> datetime:
 
 class Partitions(Model):
     type: Literal["hourly", "daily", "weekly", "monthly"]
-    """Partition size: one Dagster partition per hour, day, week or month. Example: `daily`"""
+    """Partition size. Example: `daily`"""
     start: str
-    """First partition (ISO date or datetime). Example: `2026-01-01`"""
+    """First partition, an ISO date or datetime. Example: `2026-01-01`"""
     end: str | None = None
-    """End of the last partition (exclusive); default open-ended. Example: `2026-12-31`"""
+    """End of the last partition (exclusive); default now. Example: `2026-12-31`"""
     timezone: str = "UTC"
-    """IANA time zone the partitions are cut in. Example: `Europe/Paris`"""
+    """IANA time zone of the partition boundaries. Example: `Europe/Paris`"""
     column: str | None = None
     """Column holding the record's time; when set, rows outside the window are an error. Example: `created_at`"""
     max_per_run: PositiveInt | None = None
@@ -179,9 +197,9 @@ class Partitions(Model):
 
 class Parent(Model):
     table: str
-    """Name of the parent table whose rows drive one request each. Example: `customers`"""
+    """Name of the parent table in the same pipeline. Example: `users`"""
     fields: dict[str, str]
-    """Parent column → name usable as ``{{ parent.NAME }}``. Example: `{id: customer_id}`"""
+    """Parent column → name usable as `{{ parent.NAME }}`; a list keeps the names. Example: `{id: user_id}`"""
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -193,65 +211,65 @@ class Parent(Model):
 
 class Table(Model):
     name: NonBlank
-    """Table name; its key (lower-case, other characters as `_`) names the asset and the Delta table. Example: `customers`"""
+    """Table name; its lower-case key names the asset and the Delta folder. Example: `users`"""
     description: str | None = None
-    """What the table holds, shown in the UI; default the pipeline's description. Example: `Active CRM customers`"""
+    """Free text shown in the UI. Example: `Registered users`"""
     url: NonBlank | None = None
-    """Absolute URL of the endpoint, instead of `path`. Example: `https://other.example.com/v2/orders`"""
+    """Absolute URL of the endpoint (set this or path). Example: `https://api.example.com/v2/users`"""
     path: NonBlank | None = None
-    """Endpoint path relative to the source connection's base_url; default `/<name>`. Example: `/customers`"""
+    """Path of the endpoint relative to the connection's base_url; default `/name`. Example: `/users`"""
     method: Literal["GET", "POST"] = "GET"
-    """HTTP method of the request. Example: `POST`"""
+    """HTTP method of the read request. Example: `GET`"""
     headers: dict[str, Any] = Field(default_factory=dict)
-    """Extra headers for this table's requests (templated). Example: `{X-Fields: all}`"""
+    """Extra headers of this table's requests; values may use templates. Example: `{X-Tenant: acme}`"""
     params: dict[str, Any] = Field(default_factory=dict)
-    """Query parameters (templated). Example: `{status: active, since: "{{ incremental.start }}"}`"""
+    """Query parameters of every request; values may use templates. Example: `{status: active}`"""
     body: Any = None
-    """JSON body of a POST request (templated). Example: `{query: "{ orders { id } }"}`"""
+    """Body of a POST read request; may use templates. Example: `{query: "*"}`"""
     auth: Auth | None = None
-    """Authentication for this table, instead of the connection's. Example: `{type: api_key, key: "{{ env.KEY }}", param: key}`"""
+    """Auth for this table, replacing the connection's. Example: `{type: api_key, key: "{{ env.KEY }}", header: X-Key}`"""
     pagination: Pagination | None = None
-    """How pages are followed, chosen by `type`; default a single request. Example: `{type: cursor, cursor_field: next_cursor}`"""
+    """How to fetch further pages, chosen by its type; default one page. Example: `{type: offset, page_size: 100}`"""
     response: Response = Field(default_factory=Response)
-    """Where the records are in the answer and which answers are failures. Example: `{root_key: data}`"""
+    """Where the records are in a response and how success is told. Example: `{root_key: data}`"""
     rate_limit: RateLimit | None = None
-    """Overrides the connection's rate limit field by field; `null` disables it. Example: `{requests_per_second: 1}`"""
+    """Overrides the connection's rate limit field by field; null turns it off. Example: `{requests_per_second: 2}`"""
     schema_: list[SchemaField] | None = Field(default=None, alias="schema")
-    """Declared columns with types; default inferred from the records. Example: `[{name: id, type: long, nullable: false}]`"""
+    """Declared columns; default inferred from the records. Example: `[{name: id, type: integer}]`"""
     columns: Columns | None = None
-    """Which columns are kept. Example: `{exclude: [raw]}`"""
+    """Which columns to keep. Example: `{exclude: [password]}`"""
     primary_key: StrList | None = None
-    """Columns identifying a row; rows are merged on them. Example: `[id]`"""
+    """Columns identifying a record; syncs then merge (upsert) instead of overwriting. Example: `[id]`"""
     append_only: bool = False
-    """Append every synced row instead of merging on `primary_key`. Example: `true`"""
+    """Append every sync's records instead of replacing or merging. Example: `false`"""
     incremental: Incremental | None = None
-    """Sync only what changed since the last run, tracked by a cursor column. Example: `{cursor_field: updated_at, param: updated_since}`"""
+    """Read only records newer than the last sync. Example: `{cursor_field: updated_at, param: since}`"""
     partitions: Partitions | None = None
-    """Split the table into time partitions, one request window each. Example: `{type: daily, start: 2026-01-01}`"""
+    """Sync one time window per run, as Dagster partitions. Example: `{type: daily, start: "2026-01-01"}`"""
     parent: Parent | None = None
-    """Make one request per row of another table of the pipeline. Example: `{table: customers, fields: {id: customer_id}}`"""
+    """Read once per row of another table, with its fields in templates. Example: `{table: users, fields: [id]}`"""
     fan_out: dict[str, list[str | int | float | bool] | str] | None = None
     """One request stream per combination of values (cartesian product), each value usable as
     ``{{ fan.NAME }}`` and written as a column, e.g. ``{site_url: [a, b], search_type: [web, news]}``;
-    a value may also be a template giving a JSON list, e.g. ``"{{ env.SITES }}"``."""
+    a value may also be a template giving a JSON list, e.g. ``"{{ env.SITES }}"``. Example: `{site_url: [a, b], search_type: [web, news]}`"""
     job: Job | None = None
     """Asynchronous report instead of a paged endpoint: create a job, poll it, download its files,
     e.g. ``{create: {path: /reports, id_path: report.id}, poll: {path: "/reports/{{ job.id }}",
-    status_path: report.status, done: [done]}, download: {urls_path: report.files}}``."""
+    status_path: report.status, done: [done]}, download: {urls_path: report.files}}``. Example: `{create: {path: /reports, id_path: report.id}, poll: {path: "/reports/{{ job.id }}",     status_path: report.status, done: [done]}, download: {urls_path: report.files}}`"""
     max_pages: PositiveInt | None = None
-    """Stop after this many pages per run (logged). Example: `100`"""
+    """Stop after this many pages. Example: `10`"""
     max_records: PositiveInt | None = None
-    """Stop after this many records per run (logged). Example: `10000`"""
+    """Stop after this many records. Example: `1000`"""
     location: str | None = None
     """Where the table's Delta table lives instead of `<pipeline key>/<table key>` under the destination
     connection's path: a relative path under it (`.` is the path itself) or an absolute URI.
     Example: `crm/customers`"""
     request: DestinationRequest | None = None
-    """REST destinations: overrides the pipeline's ``destination.request`` for this table. Example: `{path: /contacts, method: PUT}`"""
+    """REST destinations: overrides the pipeline's destination.request for this table. Example: `{path: /contacts, method: PUT}`"""
     owners: list[str] = Field(default_factory=list)
-    """Asset owners shown in the UI (e-mail addresses or `team:` names). Example: `[team:data]`"""
+    """Owners of the asset shown in the UI (emails or team:name). Example: `[data@example.com]`"""
     tags: dict[str, str] = Field(default_factory=dict)
-    """Asset tags shown in the UI. Example: `{domain: crm}`"""
+    """Tags of the asset. Example: `{domain: crm}`"""
 
     @model_validator(mode="after")
     def _check(self) -> "Table":
@@ -268,6 +286,7 @@ class Table(Model):
             raise ValueError("'body' needs method POST")
         if self.location is not None and not self.location.strip():
             raise ValueError("'location' must not be empty; leave it out for <pipeline key>/<table key>")
+        _check_inject(self)
         if self.job is not None and self.pagination is not None:
             raise ValueError("a table with a report 'job' reads result files, it has no 'pagination'")
         if self.fan_out and self.parent is not None:
@@ -298,6 +317,22 @@ class Table(Model):
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def _check_inject(table: "Table") -> None:
+    pagination = table.pagination
+    for name in ("inject", "size_inject"):
+        inject = getattr(pagination, name, None)
+        if inject is None:
+            continue
+        if inject.into == "body" and table.method != "POST":
+            raise ValueError(f"pagination.{name}: into 'body' needs method POST")
+        if inject.into == "body" and not inject.path:
+            raise ValueError(f"pagination.{name}: into 'body' needs a 'path' such as 'pagination.cursor'")
+        if inject.into == "body" and table.body is not None and not isinstance(table.body, dict):
+            raise ValueError(f"pagination.{name}: into 'body' needs a JSON object 'body'")
+        if name == "size_inject" and getattr(pagination, "page_size", None) is None:
+            raise ValueError("pagination.size_inject needs 'page_size'")
+
+
 def _check_fan_out(fan_out: dict[str, Any]) -> None:
     if not fan_out:
         raise ValueError("'fan_out' needs at least one name with its values")
@@ -312,24 +347,24 @@ def _check_fan_out(fan_out: dict[str, Any]) -> None:
 
 class Destination(ConnectionRef):
     request: DestinationRequest | None = None
-    """REST destinations: how rows are sent; required when the destination connection is REST. Example: `{path: /contacts, method: POST}`"""
+    """REST destinations: how each record is sent. Example: `{path: /contacts, request_mode: batch}`"""
 
 
 class Sync(Model):
     frequency: PositiveInt | None = None
-    """Minutes between scheduled runs of the pipeline. Example: `60`"""
+    """Minutes between two syncs (set this or cron). Example: `60`"""
     source_frequency: PositiveInt | None = None
-    """Minutes between extraction runs (goes with `destination_frequency`). Example: `15`"""
+    """Reverse ETL: minutes between two reads of the source (with destination_frequency). Example: `60`"""
     destination_frequency: PositiveInt | None = None
-    """Minutes between delivery runs: REST push or Delta table maintenance (goes with `source_frequency`). Example: `60`"""
+    """Reverse ETL: minutes between two deliveries (with source_frequency). Example: `15`"""
     cron: str | None = None
-    """Cron expression for the schedule, instead of `frequency`. Example: `0 6 * * *`"""
+    """Cron expression of the schedule (set this or frequency). Example: `0 6 * * *`"""
     timezone: str = "UTC"
-    """IANA time zone of the schedule. Example: `Europe/Berlin`"""
+    """IANA time zone of the cron expression. Example: `Europe/Paris`"""
     enabled: bool = True
-    """Whether the schedules start running (otherwise they are created stopped). Example: `false`"""
+    """Whether the schedules start running; off leaves them stopped in the UI. Example: `false`"""
     auto_sync_new_tables: bool = False
-    """Materialize a table as soon as it is added to the definition, without waiting for the schedule. Example: `true`"""
+    """Sync a table added to the pipeline without waiting for the schedule. Example: `true`"""
 
     @field_validator("cron")
     @classmethod
@@ -361,36 +396,36 @@ class Sync(Model):
 
 class HookRef(Model):
     id: Id
-    """Id of a hook document. Example: `ops_webhook`"""
+    """Id of a hook document. Example: `slack`"""
     events: list[HookEvent] = Field(min_length=1)
-    """Events that fire the hook. Example: `[pipeline_failed, pipeline_succeeded]`"""
+    """Events that call the hook. Example: `[pipeline_failed]`"""
 
 
 class Pipeline(Model):
     definition_version: Literal[1]
-    """Version of the definition format; always 1. Example: `1`"""
+    """Version of the definition format. Example: `1`"""
     name: NonBlank
-    """Pipeline name; its key (lower-case, other characters as `_`) prefixes asset keys and job names. Example: `CRM sync`"""
+    """Pipeline name; its lower-case key prefixes asset keys and job names. Example: `jsonplaceholder`"""
     description: str | None = None
-    """What the pipeline does, shown in the UI. Example: `Customers and orders from the CRM`"""
+    """Free text shown in the UI. Example: `Users and posts from JSONPlaceholder`"""
     source: ConnectionRef
-    """The REST connection records are read from. Example: `{connection: {id: crm_api}}`"""
+    """Connection read from. Example: `{connection: {id: jsonplaceholder}}`"""
     destination: Destination
-    """The Delta or REST connection rows are written to. Example: `{connection: {id: lake}}`"""
+    """Connection written to, and for a REST destination how records are sent. Example: `{connection: {id: lake}}`"""
     staging: ConnectionRef | None = None
-    """A Delta connection for what a REST destination keeps (staged rows, delivery log, rejects); default under the restsync home. Example: `{connection: {id: lake}}`"""
+    """Delta connection holding the records read before a REST destination gets them. Example: `{connection: {id: lake}}`"""
     sync: Sync
     """When the pipeline runs. Example: `{frequency: 60, enabled: false}`"""
     tables: list[Table] = Field(min_length=1)
-    """The tables to sync, one asset each. Example: `[{name: customers, primary_key: [id]}]`"""
+    """Tables the pipeline syncs. Example: `[{name: users, primary_key: [id]}]`"""
     transformations: list[Transformation] = Field(default_factory=list)
-    """Changes applied in order to the rows before they are written. Example: `[{type: exclude_fields, config: {fields: [raw]}}]`"""
+    """Changes applied to the records before they are written, in order. Example: `[{type: exclude_fields, config: {fields: [email]}}]`"""
     hooks: list[HookRef] = Field(default_factory=list)
-    """Notification hooks and the events that fire them. Example: `[{id: ops_webhook, events: [pipeline_failed]}]`"""
+    """Hooks called on pipeline events. Example: `[{id: slack, events: [pipeline_failed]}]`"""
     owners: list[str] = Field(default_factory=list)
-    """Owners of every asset of the pipeline, shown in the UI. Example: `[data@example.com]`"""
+    """Owners of every asset of the pipeline. Example: `[team:data]`"""
     tags: dict[str, str] = Field(default_factory=dict)
-    """Tags of every asset of the pipeline. Example: `{team: growth}`"""
+    """Tags of every asset of the pipeline. Example: `{source: crm}`"""
 
     @property
     def key(self) -> str:

@@ -1,8 +1,8 @@
-"""The user reference (docs/reference.md), generated from the definition models' field docstrings.
+"""The user's reference (docs/reference.md), generated from the definition models.
 
-A field's docstring is its description; its example is written either as ``Example: `value` `` at the
-end or as ``e.g. ``value`` `` inside the text (several joined by ``or``). The example is shown in its own
-column and removed from the description.
+Every model field carries an attribute docstring whose last sentence is ``Example: `value```;
+:func:`field_doc` splits it into the description and the example, :func:`render` writes one
+table per model (one per ``type`` for the kinds chosen by ``type``).
 """
 
 from __future__ import annotations
@@ -11,210 +11,165 @@ import json
 import re
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .connection import DeltaConnection, RestConnection
+from .connection import Connection
 from .hook import Hook
 from .pipeline import Pipeline
 
-#: The document kinds, with the folder their files live in.
-DOCUMENTS: list[tuple[str, type[BaseModel], str]] = [
-    ("REST connection", RestConnection, "connections/"),
-    ("Delta connection", DeltaConnection, "connections/"),
-    ("Pipeline", Pipeline, "pipelines/"),
-    ("Hook", Hook, "hooks/"),
+EXAMPLE = re.compile(r"\s*Example: `(?P<example>.+)`\s*$", re.DOTALL)
+
+DOCUMENTS: list[tuple[str, Any, str]] = [
+    ("Connection documents", Connection, "One file per connection in `connections/`: a REST API or a folder of Delta tables, chosen by `type`."),
+    ("Pipeline documents", Pipeline, "One file per pipeline in `pipelines/`: tables read from a source connection and written to a destination."),
+    ("Hook documents", Hook, "One file per hook in `hooks/`: an HTTP call made on pipeline events."),
 ]
 
-_EXAMPLE_END = re.compile(r"\s*Example:\s*`(?P<value>[^`]+(?:`[^`]*`)*?)`\s*$", re.S)
-_EXAMPLE_EG = re.compile(r",?\s*\(?e\.g\.\s*(?P<values>``.+?``(?:\s*or\s*``.+?``)*)\)?", re.S)
-_CODE = re.compile(r"``(.+?)``", re.S)
+HEADER = """# Definition reference
 
-HEADER = (
-    "# Definitions reference\n\n"
-    "Generated from the definition models by `make docs` (`restsync docs`); do not edit by hand.\n"
-    "Every field of every document kind, with its YAML path, type, default, description and an example.\n"
-    "Guides: [docs/index.md](index.md).\n"
-)
+Generated from the definition models by `restsync docs` (`make docs`); do not edit by hand.
+Each table lists a block's keys with their type, default and an example value.
+Templates (`{{ env.NAME }}`, `{{ parent.NAME }}`, …) are described in the guides.
+"""
 
 
 @dataclass(frozen=True)
 class FieldDoc:
-    path: str
+    name: str
     type: str
     default: str
     description: str
     example: str
 
 
-@dataclass(frozen=True)
-class Section:
-    title: str
-    anchor: str
-    model: type[BaseModel]
-    path: str
-    fields: tuple[FieldDoc, ...]
+def field_doc(name: str, info: FieldInfo) -> FieldDoc:
+    """A field's type, default, description and example (empty strings when missing)."""
+    text = " ".join((info.description or "").split())
+    match = EXAMPLE.search(text)
+    example = match.group("example") if match else ""
+    description = text[: match.start()].strip() if match else text
+    return FieldDoc(info.alias or name, type_name(info.annotation), _default(info), description, example)
 
 
-def split_example(doc: str | None) -> tuple[str, str]:
-    """(description, example) of a field docstring; example is ``""`` when it has none."""
-    text = " ".join((doc or "").split())
-    match = _EXAMPLE_END.search(text)
-    if match:
-        return text[: match.start()].strip(), match.group("value").strip()
-    match = _EXAMPLE_EG.search(text)
-    if match:
-        values = _CODE.findall(match.group("values"))
-        description = (text[: match.start()] + text[match.end() :]).strip()
-        description = re.sub(r"\s+([.,;:])", r"\1", description).replace("()", "").strip()
-        return description, " or ".join(v.strip() for v in values)
-    return text, ""
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "required"
+    if info.default_factory is not None:
+        value = info.default_factory()  # type: ignore[call-arg]
+    else:
+        value = info.default
+    if value is PydanticUndefined or value is None:
+        return "—"
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    return json.dumps(value)
 
 
-def _unwrap(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is Annotated:
-        annotation = typing.get_args(annotation)[0]
+def _args(annotation: Any) -> tuple[Any, ...]:
+    return typing.get_args(annotation)
+
+
+def _strip(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = _args(annotation)[0]
     return annotation
 
 
-def _members(annotation: Any) -> list[Any]:
-    annotation = _unwrap(annotation)
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        return [_unwrap(a) for a in typing.get_args(annotation) if a is not type(None)]
-    return [annotation]
+def type_name(annotation: Any) -> str:
+    annotation = _strip(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return " \\| ".join(json.dumps(a) for a in _args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        parts = [a for a in _args(annotation) if a is not type(None)]
+        union = " \\| ".join(type_name(a) for a in parts)
+        return union + (" \\| null" if len(parts) < len(_args(annotation)) else "")
+    if origin is list:
+        return f"list[{type_name(_args(annotation)[0])}]"
+    if origin is dict:
+        key, value = _args(annotation)
+        return f"map[{type_name(key)}, {type_name(value)}]"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+    if annotation is Any:
+        return "any"
+    names = {str: "string", int: "integer", float: "number", bool: "boolean"}
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    annotation = _strip(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    for arg in _args(annotation):
+        yield from _models_in(arg)
 
 
-def _type_text(annotation: Any, anchors: dict[type, str]) -> str:
-    parts = []
-    for tp in _members(annotation):
-        origin = typing.get_origin(tp)
-        if origin is Literal:
-            parts.append(" \\| ".join(f"`{json.dumps(v)}`" if not isinstance(v, str) else f"`{v}`" for v in typing.get_args(tp)))
-        elif origin is list:
-            parts.append(f"list of {_type_text(typing.get_args(tp)[0], anchors)}")
-        elif origin is dict:
-            parts.append(f"map of {_type_text(typing.get_args(tp)[1], anchors)}")
-        elif _is_model(tp):
-            parts.append(f"[{tp.__name__}](#{anchors.get(tp, tp.__name__.lower())})")
-        elif tp is Any:
-            parts.append("any")
-        else:
-            parts.append(getattr(tp, "__name__", str(tp)))
-    return " \\| ".join(parts)
-
-
-def _nested(annotation: Any) -> list[type[BaseModel]]:
-    found: list[type[BaseModel]] = []
-    for tp in _members(annotation):
-        if _is_model(tp):
-            found.append(tp)
-        for arg in typing.get_args(tp):
-            found.extend(m for m in _nested(arg) if m not in found)
-    return found
-
-
-def _default(info: Any) -> str:
-    if info.is_required():
-        return "required"
-    value = info.default_factory() if info.default_factory is not None else info.default
-    if value is PydanticUndefined:
-        return "required"
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    return f"`{json.dumps(value)}`"
-
-
-def _kind(model: type[BaseModel]) -> str | None:
-    info = model.model_fields.get("type")
-    if info is None:
-        return None
-    args = typing.get_args(_unwrap(info.annotation))
-    return args[0] if typing.get_origin(_unwrap(info.annotation)) is Literal and len(args) == 1 else None
-
-
-def _anchor(title: str) -> str:
-    return re.sub(r"[^a-z0-9 _-]", "", title.lower()).replace(" ", "-")
-
-
-def sections() -> list[Section]:
-    """Every model reachable from the document kinds, once each, in document then field order."""
-    order: list[tuple[str, type[BaseModel], str]] = []
-    seen: set[type] = set()
-
-    def visit(model: type[BaseModel], path: str, title: str) -> None:
+def models(root: Any) -> list[type[BaseModel]]:
+    """Every model reachable from ``root``, in the order first met (breadth first)."""
+    seen: list[type[BaseModel]] = []
+    queue = list(_models_in(root))
+    while queue:
+        model = queue.pop(0)
         if model in seen:
-            return
-        seen.add(model)
-        order.append((title, model, path))
-        for name, info in model.model_fields.items():
-            key = info.alias or name
-            for sub in _nested(info.annotation):
-                suffix = "[]" if typing.get_origin(_unwrap(_members(info.annotation)[0])) is list else ""
-                kind = _kind(sub)
-                label = f"{path}{key}{suffix}" if path else key + suffix
-                visit(sub, label + ".", f"`{label}`" + (f" (type `{kind}`)" if kind else f": {sub.__name__}"))
+            continue
+        seen.append(model)
+        for info in model.model_fields.values():
+            queue.extend(m for m in _models_in(info.annotation) if m not in seen)
+    return seen
 
-    for title, model, _folder in DOCUMENTS:
-        visit(model, "", f"{title} document")
-    anchors = {model: _anchor(title) for title, model, _path in order}
-    out = []
-    for title, model, path in order:
-        docs = []
-        for name, info in model.model_fields.items():
-            description, example = split_example(info.description)
-            docs.append(
-                FieldDoc(
-                    path=f"{path}{info.alias or name}",
-                    type=_type_text(info.annotation, anchors),
-                    default=_default(info),
-                    description=description,
-                    example=example,
-                )
-            )
-        out.append(Section(title=title, anchor=anchors[model], model=model, path=path, fields=tuple(docs)))
+
+def all_models() -> list[type[BaseModel]]:
+    out: list[type[BaseModel]] = []
+    for _, root, _ in DOCUMENTS:
+        out.extend(m for m in models(root) if m not in out)
     return out
+
+
+def undocumented() -> list[str]:
+    """``Model.field`` of every field without a description or an example."""
+    missing = []
+    for model in all_models():
+        for name, info in model.model_fields.items():
+            doc = field_doc(name, info)
+            if not doc.description or not doc.example:
+                missing.append(f"{model.__name__}.{name}")
+    return missing
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|")
 
 
-def _code(text: str) -> str:
-    if not text:
-        return ""
-    return f"`` {_cell(text)} ``" if "`" in text else f"`{_cell(text)}`"
+def _section(model: type[BaseModel]) -> list[str]:
+    lines = [f"### {model.__name__}", ""]
+    kind = model.model_fields.get("type")
+    kinds = _args(_strip(kind.annotation)) if kind is not None else ()
+    if len(kinds) == 1:
+        lines += [f"Chosen by `type: {kinds[0]}`.", ""]
+    lines += ["| Field | Type | Default | Description | Example |", "|---|---|---|---|---|"]
+    for name, info in model.model_fields.items():
+        doc = field_doc(name, info)
+        lines.append(f"| `{doc.name}` | {doc.type} | {_cell(doc.default)} | {_cell(doc.description)} | `{_cell(doc.example)}` |")
+    return lines + [""]
 
 
 def render() -> str:
-    """docs/reference.md, deterministic for given models."""
-    parts = [HEADER]
-    all_sections = sections()
-    parts.append("\n## Contents\n\n" + "\n".join(f"- [{s.title}](#{s.anchor})" for s in all_sections) + "\n")
-    for section in all_sections:
-        parts.append(f"\n<a id=\"{section.anchor}\"></a>\n\n## {section.title}\n")
-        if section.model.__doc__:
-            parts.append("\n" + " ".join(section.model.__doc__.split()) + "\n")
-        parts.append("\n| Field | Type | Default | Description | Example |\n|---|---|---|---|---|\n")
-        for f in section.fields:
-            parts.append(f"| `{f.path}` | {f.type} | {_cell(f.default)} | {_cell(f.description)} | {_code(f.example)} |\n")
-    return "".join(parts)
-
-
-def missing() -> list[str]:
-    """``Model.field`` of every reachable field without a description or an example."""
-    out = []
-    for section in sections():
-        for f in section.fields:
-            name = f"{section.model.__name__}.{f.path.rsplit('.', 1)[-1]} ({f.path})"
-            if not f.description:
-                out.append(f"{name}: no description")
-            elif not f.example:
-                out.append(f"{name}: no example")
-    return out
+    """The whole reference, deterministic for a given set of models."""
+    out = [HEADER]
+    done: set[type[BaseModel]] = set()
+    for title, root, intro in DOCUMENTS:
+        out += [f"## {title}", "", intro, ""]
+        for model in models(root):
+            if model in done:
+                continue
+            done.add(model)
+            out += _section(model)
+    return "\n".join(out).rstrip() + "\n"

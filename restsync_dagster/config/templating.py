@@ -19,7 +19,7 @@ from ..errors import TemplateError
 from ..secrets import Secrets
 from .filters import DATE_FILTERS
 
-VARIABLES = ("env", "dt", "partition", "incremental", "window", "fan", "parent", "job")
+VARIABLES = ("env", "dt", "partition", "incremental", "window", "fan", "parent", "job", "page")
 
 _ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _ENV.filters.update(DATE_FILTERS)

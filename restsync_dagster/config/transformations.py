@@ -12,24 +12,24 @@ from .common import Model
 
 class _Transformation(Model):
     table: str | None = None
-    """Name of the table it applies to; default every table of the pipeline. Example: `customers`"""
+    """Name of the table it applies to; default every table of the pipeline. Example: `users`"""
 
 
 class FieldsConfig(Model):
     fields: list[str] = Field(min_length=1)
-    """Columns it applies to. Example: `[internal_note, debug]`"""
+    """Columns to drop. Example: `[email, phone]`"""
 
 
 class ExcludeFields(_Transformation):
     type: Literal["exclude_fields"]
-    """Drops columns. Example: `exclude_fields`"""
+    """Drop columns. Example: `exclude_fields`"""
     config: FieldsConfig
-    """Settings of this transformation. Example: `{fields: [internal_note]}`"""
+    """Which columns. Example: `{fields: [email]}`"""
 
 
 class RenameConfig(Model):
     mapping: dict[str, str] = Field(min_length=1)
-    """Old column name to new column name. Example: `{fname: first_name}`"""
+    """Old column name → new name. Example: `{userId: user_id}`"""
 
     @field_validator("mapping")
     @classmethod
@@ -43,34 +43,34 @@ class RenameConfig(Model):
 
 class RenameFields(_Transformation):
     type: Literal["rename_fields"]
-    """Renames columns. Example: `rename_fields`"""
+    """Rename columns. Example: `rename_fields`"""
     config: RenameConfig
-    """Settings of this transformation. Example: `{mapping: {fname: first_name}}`"""
+    """Which columns and their new names. Example: `{mapping: {userId: user_id}}`"""
 
 
 class ToggleCaseConfig(Model):
     fields: list[str] = Field(min_length=1)
-    """Columns whose values change case. Example: `[country]`"""
+    """String columns to change. Example: `[country]`"""
     case: Literal["upper", "lower"]
-    """The case values are converted to. Example: `lower`"""
+    """Target case. Example: `upper`"""
 
 
 class ToggleCase(_Transformation):
     type: Literal["toggle_case"]
-    """Upper- or lower-cases the values of columns. Example: `toggle_case`"""
+    """Upper- or lower-case string values. Example: `toggle_case`"""
     config: ToggleCaseConfig
-    """Settings of this transformation. Example: `{fields: [country], case: upper}`"""
+    """Which columns and which case. Example: `{fields: [country], case: upper}`"""
 
 
 class FindAndReplaceConfig(Model):
     fields: list[str] = Field(min_length=1)
-    """Columns whose values are rewritten. Example: `[phone]`"""
+    """String columns to change. Example: `[phone]`"""
     find: str = Field(min_length=1)
-    """Text (or regular expression with `regex`) to find. Example: `[^0-9]`"""
+    """Text (or regular expression) to find. Example: `-`"""
     replace: str = ""
-    """Replacement text. Example: `-`"""
+    """Replacement text. Example: `" "`"""
     regex: bool = False
-    """Whether `find` is a regular expression. Example: `true`"""
+    """Treat find as a regular expression. Example: `false`"""
 
     @model_validator(mode="after")
     def _compiles(self) -> "FindAndReplaceConfig":
@@ -84,9 +84,9 @@ class FindAndReplaceConfig(Model):
 
 class FindAndReplace(_Transformation):
     type: Literal["find_and_replace"]
-    """Replaces text in the values of columns. Example: `find_and_replace`"""
+    """Replace text inside string values. Example: `find_and_replace`"""
     config: FindAndReplaceConfig
-    """Settings of this transformation. Example: `{fields: [phone], find: '-', replace: ''}`"""
+    """Which columns and what to replace. Example: `{fields: [phone], find: "-", replace: ""}`"""
 
 
 class ReplaceInFieldNameConfig(Model):
@@ -98,14 +98,14 @@ class ReplaceInFieldNameConfig(Model):
 
 class ReplaceInFieldName(_Transformation):
     type: Literal["replace_in_field_name"]
-    """Replaces text in every column name. Example: `replace_in_field_name`"""
+    """Replace text inside column names. Example: `replace_in_field_name`"""
     config: ReplaceInFieldNameConfig
-    """Settings of this transformation. Example: `{find: '.', replace: _}`"""
+    """What to replace. Example: `{find: ".", replace: _}`"""
 
 
 class FilterRowsConfig(Model):
     where: str = Field(min_length=1)
-    """A polars SQL condition; rows for which it is false or null are dropped, e.g. ``"status != 'deleted'"``."""
+    """A polars SQL condition; rows for which it is false or null are dropped, e.g. ``"status != 'deleted'"``. Example: `"status != 'deleted'"`"""
 
     @field_validator("where")
     @classmethod
@@ -126,9 +126,9 @@ def sql_columns(where: str) -> list[str]:
 
 class FilterRows(_Transformation):
     type: Literal["filter_rows"]
-    """Keeps only the rows matching a SQL condition. Example: `filter_rows`"""
+    """Drop the rows that do not match a condition. Example: `filter_rows`"""
     config: FilterRowsConfig
-    """Settings of this transformation. Example: `{where: "status != 'deleted'"}`"""
+    """The condition. Example: `{where: "status != 'deleted'"}`"""
 
 
 class EmptyConfig(Model):
@@ -137,9 +137,9 @@ class EmptyConfig(Model):
 
 class HistoryMode(_Transformation):
     type: Literal["history_mode"]
-    """Keeps every version of a row (type-2 history with valid-from, valid-to and is-current columns); needs `primary_key`. Example: `history_mode`"""
+    """Keep every version of a record (_restsync_valid_from, _restsync_valid_to, _restsync_is_current) instead of overwriting it. Example: `history_mode`"""
     config: EmptyConfig | None = None
-    """Settings of this transformation. Example: `{}`"""
+    """No settings. Example: `{}`"""
 
 
 Transformation = Annotated[

@@ -14,10 +14,13 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from ..config import Project
 from ..config.connection import DeltaConnection, RestConnection
-from ..config.templating import is_template
-from ..engine import OnPage, rendered_client
+from ..config.pipeline import Pipeline
+from ..config.templating import Renderer, is_template
+from ..engine import Lake, OnPage, lake_connection, render_lake, rendered_client
 from ..errors import RestSyncError
+from ..http import RestClient
 from ..secrets import GLOBAL
 from .translator import pool_name
 
@@ -53,7 +56,7 @@ class RestConnectionResource(dg.ConfigurableResource):
     pool: str = Field(description="Dagster concurrency pool shared by every table of this connection.")
 
     _stack: ExitStack | None = PrivateAttr(default=None)
-    _client: Any = PrivateAttr(default=None)
+    _client: RestClient | None = PrivateAttr(default=None)
 
     def connection(self) -> RestConnection:
         """The connection document with this resource's ``base_url`` and credentials applied."""
@@ -80,7 +83,7 @@ class RestConnectionResource(dg.ConfigurableResource):
         self._stack = self._client = None
 
     @property
-    def client(self):
+    def client(self) -> RestClient:
         """The run's open client (only while a run executes)."""
         if self._client is None:
             raise RestSyncError(f"connection {self.connection_id!r}: the client is opened when a run starts")
@@ -93,6 +96,10 @@ class DeltaConnectionResource(dg.ConfigurableResource):
     connection_id: str = Field(description="Id of the connection document.")
     path: str = Field(description="Root URI of the tables (a template until a run renders it).")
     storage_options: dict[str, str] = Field(default_factory=dict, description="delta-rs storage options (templates until a run renders them).")
+
+    def location(self) -> Lake:
+        """The rendered root URI and storage options (secrets from ``env`` are registered for redaction)."""
+        return render_lake(self.connection_id, self.path, dict(self.storage_options), Renderer(GLOBAL))
 
 
 class ProgressResource:
@@ -123,7 +130,19 @@ def build_resource(connection: RestConnection | DeltaConnection) -> dg.Configura
     )
 
 
-def build_resources(project, on_page: OnPage | None = None) -> dict[str, Any]:
+def lake_resource_keys(project: Project, pipeline: Pipeline) -> set[str]:
+    """The Delta resource a pipeline's tables land in (none for the default staging)."""
+    delta = lake_connection(project, pipeline)
+    return {resource_key(delta.id)} if delta is not None else set()
+
+
+def lake_of(context: dg.AssetExecutionContext, project: Project, pipeline: Pipeline) -> Lake | None:
+    """The landing lake from the run's Delta resource, so overriding the resource moves the tables."""
+    keys = lake_resource_keys(project, pipeline)
+    return getattr(context.resources, keys.pop()).location() if keys else None
+
+
+def build_resources(project: Project, on_page: OnPage | None = None) -> dict[str, Any]:
     """Every connection's resource by key, and the progress callback (a no-op unless given)."""
     resources: dict[str, Any] = {resource_key(c.id): build_resource(c) for c in project.connections.values()}
     resources[PROGRESS_KEY] = ProgressResource(on_page)

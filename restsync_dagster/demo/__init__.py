@@ -142,6 +142,26 @@ Report jobs (``reports.py``):
   (header row, flat columns), gzip-compressed (``application/gzip``, no ``Content-Encoding``) when
   asked; 409 before the report is done.
 
+Request and response shapes
+===========================
+SaaS API shapes (``shapes.py``); ``offset``/``limit`` query parameters page the non-POST ones.
+
+- ``POST /graphql`` with JSON ``{"query": "{ orders(first: 50, after: \"<cursor>\") { ... } }"}``
+  (``first``, ``after`` and ``page`` are read from the query text with a regex, or from
+  ``variables.first`` / ``variables.after``; ``page: N`` pages by number instead of cursor) →
+  ``{"data": {"orders": {"nodes": [...], "pageInfo": {"hasNextPage": bool, "endCursor": str}}}}``.
+- ``POST /body/customers`` with JSON ``{"pagination": {"starting_after": <id>, "limit": n}}`` →
+  ``{"data": [...], "has_more": bool}`` (keyset values in the body only).
+- ``GET /header/customers`` with headers ``X-Page`` (1-based) and ``X-Page-Size`` →
+  ``{"data": [...], "page": p}`` (page values in headers only).
+- ``GET /shapes/customers.jsonl``: customers as JSON lines (``application/x-ndjson``).
+- ``GET /shapes/header_rows`` → ``{"report": {"rows": [[column names], [values], ...]}}`` (flat
+  customer columns; Google Ads / Sheets style).
+- ``GET /shapes/compressed?compression=gzip|zip|encoding`` → ``{"data": [customers]}`` gzip-compressed
+  (``application/gzip``), as ``customers.json`` in a zip archive, or with ``Content-Encoding: gzip``.
+- ``GET /shapes/orders_activity`` → ``{"data": [order + "activity": [{line, sku, qty}]]}`` (the
+  order's items as a nested list, 1–5 per order).
+
 Receiver
 ========
 An in-memory ``contacts`` store for REST destinations (also served under ``/auth/{kind}``).
@@ -168,7 +188,7 @@ Never authenticated and not counted in the stats.
   and ``created_at = updated_at = now`` (events continue the 10-minute series after the last one)
   → ``{"ids": [...], "updated_at": ...}``.
 - ``POST /_admin/reset``: initial data; clears fault counters, tokens, sessions, receiver, stats.
-- ``GET /_admin/stats`` → ``{"requests": n, "by_path": {path: n}, "last_params": {path: {query}},
+- ``GET /_admin/stats`` → ``{"requests": n, "peak_in_flight": n (most requests answered at once), "by_path": {path: n}, "last_params": {path: {query}},
   "logins": n, "token_refreshes": n, "oauth_tokens": n, "last_oauth_request": {...}}`` (successful
   logins, refreshes and token grants; ``last_oauth_request`` leaves out the secret).
 - ``POST /_admin/expire_sessions`` / ``POST /_admin/expire_tokens``: invalidate every session /

@@ -27,15 +27,24 @@ class Stats:
         self.requests = 0
         self.by_path: dict[str, int] = {}
         self.last_params: dict[str, dict[str, str]] = {}
+        self.in_flight = 0
+        self.peak_in_flight = 0
 
-    def record(self, scope: Scope) -> None:
+    def record(self, scope: Scope) -> bool:
+        """Count a request; False for the admin routes, which are not counted."""
         path = scope["path"]
         if path.startswith("/_admin"):
-            return
+            return False
         self.requests += 1
         self.by_path[path] = self.by_path.get(path, 0) + 1
         query = scope.get("query_string", b"").decode("latin-1")
         self.last_params[path] = dict(parse_qsl(query, keep_blank_values=True))
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        return True
+
+    def done(self) -> None:
+        self.in_flight -= 1
 
 
 async def _command(request: Request) -> tuple[str, dict[str, Any]] | Response:
@@ -82,7 +91,8 @@ async def reset(request: Request) -> Response:
 
 async def stats(request: Request) -> Response:
     demo = request.app.state.demo
-    return json_response({"requests": demo.stats.requests, "by_path": demo.stats.by_path,
+    return json_response({"requests": demo.stats.requests, "peak_in_flight": demo.stats.peak_in_flight,
+                          "by_path": demo.stats.by_path,
                           "last_params": demo.stats.last_params, **demo.auth.stats()})
 
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import admin, auth, paging, ranged, receiver, reports
+from . import admin, auth, paging, ranged, receiver, reports, shapes
 from .admin import Stats
 from .data import Store
 from .faults import FaultState, with_faults
@@ -44,10 +44,15 @@ class DemoApp(Starlette):
     """Counts requests and keeps uvicorn's raw `send` owner, which `drop=1` needs to cut the line."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        counted = False
         if scope["type"] == "http":
-            self.state.demo.stats.record(scope)
+            counted = self.state.demo.stats.record(scope)
             scope["demo.cycle"] = getattr(send, "__self__", None)
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if counted:
+                self.state.demo.stats.done()
 
 
 @with_faults
@@ -65,7 +70,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def data_routes() -> list[BaseRoute]:
-    return [Route("/health", health), *paging.routes(), *receiver.routes(), *ranged.routes(), *reports.routes()]
+    return [Route("/health", health), *paging.routes(), *receiver.routes(), *ranged.routes(), *reports.routes(),
+            *shapes.routes()]
 
 
 def create_app() -> Starlette:

@@ -35,7 +35,7 @@ from .auth import AuthFlow, build_auth, register_credentials
 from .token_store import TokenStore
 from .bodies import SoftFailure
 from .ratelimit import DEFAULT_POLICY, Limiter, limiter_key, retry_delay
-from .redact import excerpt, install_log_scrubber, sanitize_url, scrub
+from .redact import excerpt, install_log_scrubber, remove_log_scrubber, sanitize_url, scrub
 from .urls import join_url
 
 logger = logging.getLogger("restsync.http")
@@ -103,7 +103,7 @@ class RestClient:
         self.token_store = token_store
         self.secrets = secrets if secrets is not None else GLOBAL
         self.name = name or connection.display_name
-        install_log_scrubber(self.secrets)
+        self._log_scrubber = install_log_scrubber(self.secrets)
         register_credentials(self.secrets, dict(connection.headers))
         headers = {"User-Agent": "restsync (httpx)", "Accept": _ACCEPT.get(connection.media_type, "*/*")}
         headers.update(connection.headers)
@@ -320,6 +320,7 @@ class RestClient:
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()
+        remove_log_scrubber(self._log_scrubber)
 
     def __enter__(self) -> "RestClient":
         return self

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import weakref
 from urllib.parse import parse_qsl, urlsplit, urlunsplit, quote
 
 from ..secrets import MASK, Secrets
@@ -74,33 +72,11 @@ def excerpt(text: str, secrets: Secrets | None, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-class _LiveSecrets:
-    """Every ``Secrets`` registry in use by a live client; the log scrubber masks all of them."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: weakref.WeakSet[Secrets] = weakref.WeakSet()
-
-    def add(self, secrets: Secrets) -> None:
-        with self._lock:
-            self._items.add(secrets)
-
-    def redact(self, text: str) -> str:
-        with self._lock:
-            items = list(self._items)
-        for secrets in items:
-            text = secrets.redact(text)
-        return text
-
-
-LIVE_SECRETS = _LiveSecrets()
-
-
 class RedactingFilter(logging.Filter):
     """The one log filter: rewrites each record into a scrubbed, pre-formatted message.
 
-    Credential headers and secret-named parameters are masked by name; secret values by value, from
-    ``secrets`` when given and from every live client's registry.
+    Credential headers and secret-named parameters are masked by name; the values of ``secrets``
+    (when given) by value. Each open client attaches one for its registry and removes it on close.
     """
 
     def __init__(self, secrets: Secrets | None = None):
@@ -112,7 +88,7 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string must not break logging
             message = str(record.msg)
-        record.msg = LIVE_SECRETS.redact(_scrub_text(message, self.secrets))
+        record.msg = _scrub_text(message, self.secrets)
         record.args = ()
         return True
 
@@ -126,17 +102,17 @@ SCRUBBED_LOGGERS = (
     "httpcore.proxy",
     "httpcore.socks",
 )
-_installed = threading.Lock()
-_SCRUBBER = RedactingFilter()
 
 
-def install_log_scrubber(secrets: Secrets | None = None) -> None:
-    """Attach the scrubber to our logger and to httpx/httpcore's (a filter on a logger only sees
-    records created at that exact logger, so each child logger gets it). Idempotent."""
-    if secrets is not None:
-        LIVE_SECRETS.add(secrets)
-    with _installed:
-        for name in SCRUBBED_LOGGERS:
-            logger = logging.getLogger(name)
-            if _SCRUBBER not in logger.filters:
-                logger.addFilter(_SCRUBBER)
+def install_log_scrubber(secrets: Secrets | None = None) -> RedactingFilter:
+    """Attach a filter for ``secrets`` to our logger and to httpx/httpcore's (a filter on a logger
+    only sees records created at that exact logger, so each child logger gets it)."""
+    scrubber = RedactingFilter(secrets)
+    for name in SCRUBBED_LOGGERS:
+        logging.getLogger(name).addFilter(scrubber)
+    return scrubber
+
+
+def remove_log_scrubber(scrubber: RedactingFilter) -> None:
+    for name in SCRUBBED_LOGGERS:
+        logging.getLogger(name).removeFilter(scrubber)

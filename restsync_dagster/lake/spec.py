@@ -76,9 +76,13 @@ def _walk(record: Any, dotted: str, path: tuple[str, ...]) -> Any:
         return record[dotted]
     value: Any = record
     for part in path:
-        if value.__class__ is not dict:
+        if value.__class__ is dict:
+            value = value.get(part)
+        elif value.__class__ is list and part.lstrip("-").isdigit():
+            index = int(part)
+            value = value[index] if -len(value) <= index < len(value) else None
+        else:
             return None
-        value = value.get(part)
     return value
 
 

@@ -22,24 +22,24 @@ def _create(api: Api, name: str) -> str:
 
 def test_list_newest_first_with_pagination_capped_at_100(api: Api):
     shipped = [p["id"] for p in api.request("GET", "/pipelines").json()["data"]]
-    assert sorted(shipped) == ["demo_auth_tour", "demo_contacts_push", "demo_reverse_etl", "demo_shop"]
+    assert sorted(shipped) == ["demo_auth_tour", "demo_contacts_push", "demo_reverse_etl", "demo_saas", "demo_shop"]
     created = []
     for i in range(3):
         created.append(_create(api, f"Paged {i}"))
         time.sleep(0.01)
 
     everything = api.request("GET", "/pipelines").json()
-    assert everything["pagination"] == {"page": 1, "page_size": 50, "returned": 7, "has_more": False}
+    assert everything["pagination"] == {"page": 1, "page_size": 50, "returned": 8, "has_more": False}
     assert [p["id"] for p in everything["data"]][:3] == ["paged_2", "paged_1", "paged_0"]
 
     capped = api.request("GET", "/pipelines", params={"page_size": 500}).json()
-    assert capped["pagination"]["page_size"] == 100 and capped["pagination"]["returned"] == 7
+    assert capped["pagination"]["page_size"] == 100 and capped["pagination"]["returned"] == 8
 
     first = api.request("GET", "/pipelines", params={"page": 1, "page_size": 3}).json()
     third = api.request("GET", "/pipelines", params={"page": 3, "page_size": 3}).json()
     beyond = api.request("GET", "/pipelines", params={"page": 9, "page_size": 3}).json()
     assert first["pagination"] == {"page": 1, "page_size": 3, "returned": 3, "has_more": True}
-    assert third["pagination"] == {"page": 3, "page_size": 3, "returned": 1, "has_more": False}
+    assert third["pagination"] == {"page": 3, "page_size": 3, "returned": 2, "has_more": False}
     assert beyond["pagination"]["returned"] == 0 and beyond["data"] == []
     pages = [api.request("GET", "/pipelines", params={"page": n, "page_size": 3}).json()["data"] for n in (1, 2, 3)]
     assert [p["id"] for page in pages for p in page] == [p["id"] for p in everything["data"]]

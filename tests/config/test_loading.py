@@ -26,14 +26,24 @@ def test_shipped_examples_cover_every_feature():
     project = load_project(SHIPPED)
     auth_kinds = {c.auth.type for c in project.connections.values() if c.type == "rest"}
     auth_kinds |= {t.auth.type for p in project.pipelines.values() for t in p.tables if t.auth}
-    assert auth_kinds >= {"none", "basic", "bearer", "api_key", "token", "oauth2_client_credentials", "cookie"}
+    assert auth_kinds >= {"none", "basic", "bearer", "api_key", "token", "oauth2_client_credentials", "cookie",
+                          "oauth2_refresh_token"}
     tables = [t for p in project.pipelines.values() for t in p.tables]
     assert {t.pagination.type for t in tables if t.pagination} == {
         "offset", "page_number", "cursor", "next_link", "link_header", "keyset"
     }
     assert {x.type for p in project.pipelines.values() for x in p.transformations} == {
-        "exclude_fields", "rename_fields", "toggle_case", "find_and_replace", "replace_in_field_name", "history_mode"
+        "exclude_fields", "rename_fields", "toggle_case", "find_and_replace", "replace_in_field_name", "history_mode",
+        "filter_rows",
     }
+    saas = project.pipeline("demo_saas").tables
+    assert any(t.response.skip_statuses for t in saas) and any(t.response.error_path for t in saas)
+    assert any(t.incremental and t.incremental.window for t in saas)
+    assert any(t.fan_out for t in saas) and any(t.job for t in saas)
+    assert any(t.pagination and t.pagination.stop_on_empty_page for t in saas)
+    assert any(t.pagination and t.pagination.inject and t.pagination.inject.into == "body" for t in saas)
+    assert any(t.response.explode for t in saas) and any(t.response.format == "header_rows" for t in saas)
+    assert any(t.response.compression for t in saas) and any("page.cursor" in str(t.body) for t in saas)
     assert any(t.partitions for t in tables) and any(t.incremental for t in tables) and any(t.parent for t in tables)
     assert project.hooks and any(p.hooks for p in project.pipelines.values())
     assert any(project.connection(p.destination.connection.id).type == "rest" for p in project.pipelines.values())
@@ -87,7 +97,7 @@ def test_validate_cli_ok_prints_one_line_per_pipeline():
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert any(line.startswith("demo_shop: demo_public (rest) -> lake (delta), 4 tables") for line in lines)
-    assert lines[-1].startswith("ok: 4 pipeline(s)")
+    assert lines[-1].startswith("ok: 5 pipeline(s)")
 
 
 def test_validate_cli_reports_every_error_and_exits_1(base_docs, tmp_path):

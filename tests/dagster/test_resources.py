@@ -6,7 +6,7 @@ import dagster as dg
 import httpx
 
 from restsync_dagster.dagster.factory import build_definitions
-from restsync_dagster.dagster.resources import RestConnectionResource, resource_key
+from restsync_dagster.dagster.resources import DeltaConnectionResource, RestConnectionResource, resource_key
 from restsync_dagster.demo.server import DemoServer
 from tests.dagster.conftest import ORDERS, make_project
 
@@ -41,3 +41,15 @@ def test_a_resource_without_a_run_has_no_client(tmp_path):
         assert "opened when a run starts" in str(exc)
     else:
         raise AssertionError("a client outside a run")
+
+
+def test_an_overridden_delta_path_is_where_the_table_lands(demo_reset, tmp_path):
+    project = make_project(tmp_path, demo_reset.base_url, [ORDERS])
+    defs = build_definitions(project=project)
+    key = resource_key("lake")
+    moved = DeltaConnectionResource(**{**defs.resources[key].model_dump(), "path": str(tmp_path / "elsewhere")})
+    result = dg.materialize(defs.assets, resources={**defs.resources, key: moved},
+                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success, result.get_run_failure_event()
+    assert (tmp_path / "elsewhere" / "shop" / "orders" / "_delta_log").is_dir()
+    assert not (tmp_path / "lake").exists()
