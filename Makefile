@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test postgres java demo bench clean
+.PHONY: install test postgres java demo docs bench clean
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ java:
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; } || \
 	  echo "java is not installed and cannot be installed here: tests/faults will skip"
+
+docs: install
+	$(BIN)/restsync docs --out docs/reference.md
 
 demo: install
 	$(BIN)/restsync validate

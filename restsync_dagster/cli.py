@@ -1,4 +1,4 @@
-"""The ``restsync`` command line (SPEC §10)."""
+"""The ``restsync`` command line."""
 
 from __future__ import annotations
 
@@ -185,6 +185,27 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
         for row in result.rows:
             rows.add_row(*(GLOBAL.redact("" if row[c] is None else str(row[c]))[:40] for c in cols))
         console.print(rows)
+
+
+@main.command()
+@click.option("--out", default="docs/reference.md", show_default=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--check", is_flag=True, help="Fail when the file differs from a fresh generation instead of writing it.")
+def docs(out: str, check: bool) -> None:
+    """Generate the definition reference from the models."""
+    from pathlib import Path
+
+    from .config.reference import render
+
+    path, text = Path(out), render()
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            click.echo(f"{out} is stale; run `make docs`.", err=True)
+            sys.exit(1)
+        click.echo(f"{out} is up to date.")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}")
 
 
 @main.command("demo-api")

@@ -255,7 +255,10 @@ def stream_concurrency(prep: Prepared, table: Table, max_pages: int | None = Non
 def _stream_pages(prep: Prepared, table: Table, rendered: Table, extra: dict, stats: RequestStats, *,
                   max_pages: int | None, prefetch: bool) -> Iterator[tuple[Any, list[dict]]]:
     values = record_values(extra)
-    source = partial(iter_job_pages, render=extra["render"]) if rendered.job is not None else iter_pages
+    if rendered.job is not None:
+        source = partial(iter_job_pages, render=extra["render"])
+    else:
+        source = partial(iter_pages, page_render=extra.get("page_render"))
     for page in source(
         prep.client,
         rendered,
@@ -416,7 +419,7 @@ def run_table_delivery(
     secrets: Secrets = GLOBAL,
     lake: Lake | None = None,
 ) -> Any:
-    """Push a table's new and changed rows to the pipeline's REST destination (SPEC §7).
+    """Push a table's new and changed rows to the pipeline's REST destination.
 
     Rows come from the staged Delta table of a REST → REST pipeline, or from the existing table
     ``<source path>/<table name>`` of a Delta source. Raises ``DeliveryError`` (carrying ``.result``)

@@ -1,4 +1,4 @@
-"""Redaction by value: every value that came from ``env`` is a secret (SPEC §2.1).
+"""Redaction by value: every value that came from ``env`` is a secret.
 
 A ``Secrets`` registry is filled while templates render at run time and is then used to scrub any
 text that may reach a log, a Dagster event, metadata, an exception or an API response.

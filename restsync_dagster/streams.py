@@ -13,7 +13,8 @@ import json
 from typing import Any, Iterator
 
 from .config.pipeline import Pipeline, Table
-from .config.templating import Renderer
+from .config.checks import walk_strings
+from .config.templating import Renderer, inspect, is_template
 from .errors import TemplateError
 from .lake import read_table_keys, table_uri
 from .windows import Window
@@ -76,6 +77,7 @@ def request_streams(
     """One ``(rendered table, extra)`` pair per request stream."""
     combos = fan_combinations(table.fan_out, renderer, context, where=where)
     template = table.model_copy(update={"fan_out": None, "job": None}) if table.fan_out or table.job else table
+    paged = table.pagination is not None and uses_page(table)
     for window in windows if windows is not None else [None]:
         base = dict(context)
         extra: dict[str, Any] = {}
@@ -89,10 +91,30 @@ def request_streams(
                     ctx["parent"] = out["parent"] = parent
                 if fan:
                     ctx["fan"] = out["fan"] = fan
-                rendered = renderer.render_model(template, ctx, where=where)
+                rendered = _render(template, renderer, ctx, where, out, paged)
                 if table.job is not None:
                     rendered, out["render"] = _with_job(table, rendered, renderer, ctx, where)
                 yield rendered, out
+
+
+def uses_page(table: Table) -> bool:
+    """Whether the table's ``params`` or ``body`` refer to ``{{ page.* }}``."""
+    return any(is_template(text) and "page" in inspect(text).names
+               for text in (*(t for _, t in walk_strings(table.params)), *(t for _, t in walk_strings(table.body))))
+
+
+def _render(template: Table, renderer: Renderer, ctx: dict, where: str, out: dict, paged: bool) -> Table:
+    """The table rendered for one stream; with ``paged``, ``params`` and ``body`` stay templates and
+    ``out["page_render"]`` renders them for each page."""
+    if not paged:
+        return renderer.render_model(template, ctx, where=where)
+    rendered = renderer.render_model(template.model_copy(update={"params": {}, "body": None}), ctx, where=where)
+
+    def page_render(value: Any, page: dict) -> Any:
+        return renderer.render(value, {**ctx, "page": page}, where=f"{where} page {page.get('number')}")
+
+    out["page_render"] = page_render
+    return rendered.model_copy(update={"params": template.params, "body": template.body})
 
 
 def _with_job(table: Table, rendered: Table, renderer: Renderer, ctx: dict, where: str) -> tuple[Table, Any]:

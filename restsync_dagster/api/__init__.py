@@ -1,4 +1,4 @@
-"""The management HTTP API (SPEC §9): pipelines as documents, their Dagster schedules, and API keys.
+"""The management HTTP API: pipelines as documents, their Dagster schedules, and API keys.
 
 ``create_app`` builds the Starlette app, ``server.serve`` runs it, ``commands`` holds the
 ``restsync api`` and ``restsync keys`` commands.

@@ -1,4 +1,4 @@
-"""The management API (SPEC §9, seed 004) as a Starlette app under ``/api/public/v1``.
+"""The management API as a Starlette app under ``/api/public/v1``.
 
 Every endpoint needs ``Authorization: Bearer rsk_...`` except the OpenAPI document, which only
 describes the API. The key is checked before anything else, so an unknown id answers 401 to a

@@ -1,4 +1,4 @@
-"""``restsync api`` and ``restsync keys ...`` (SPEC §9, §10); wired into ``cli.main`` with ``add_command``."""
+"""``restsync api`` and ``restsync keys ...``; wired into ``cli.main`` with ``add_command``."""
 
 from __future__ import annotations
 

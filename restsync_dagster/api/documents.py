@@ -1,6 +1,6 @@
 """The pipeline documents of a definitions folder, as the API reads and writes them.
 
-A pipeline's id is its key (SPEC §5.1). New documents go to ``pipelines/<key>.yaml``; a replaced
+A pipeline's id is its key. New documents go to ``pipelines/<key>.yaml``; a replaced
 document keeps its file and format; an archived one moves to ``.archive/<key>-<UTC time>.<ext>``,
 outside the folders the loader reads.
 

@@ -1,4 +1,4 @@
-"""Rules that span documents or fields: references, schedules, keys, templates (SPEC §2–§8)."""
+"""Rules that span documents or fields: references, schedules, keys, templates."""
 
 from __future__ import annotations
 
@@ -99,6 +99,8 @@ def pipeline_scope(data: dict) -> Callable[[str], dict[str, set[str] | None]]:
             fan_out = table.get("fan_out")
             if isinstance(fan_out, dict):
                 allowed["fan"] = set(map(str, fan_out))
+            if table.get("pagination") and field.startswith(("params", "body")):
+                allowed["page"] = {"cursor", "offset", "number", "size"}
             if field.startswith(("job.poll", "job.download")):
                 allowed["job"] = {"id"}
             parent = table.get("parent")

@@ -14,11 +14,11 @@ _KEY_CHARS = re.compile(r"[^a-z0-9_]+")
 class Model(BaseModel):
     """Base of every document model: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False, use_attribute_docstrings=True)
 
 
 def to_key(name: str) -> str:
-    """SPEC §5.1: lower-case, every run of characters outside [a-z0-9_] becomes ``_``."""
+    """Lower-case, every run of characters outside [a-z0-9_] becomes ``_``."""
     return _KEY_CHARS.sub("_", str(name).lower())
 
 
@@ -45,6 +45,16 @@ def _not_blank(value: str) -> str:
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
+def _dotted(value: str) -> str:
+    if not value.strip() or any(not part for part in value.split(".")):
+        raise ValueError(f"expected a name or a dotted path such as 'data.items', got {value!r}")
+    return value
+
+
+#: A name or dotted path (``data.items``, ``keys.0``) without empty parts.
+DottedPath = Annotated[str, AfterValidator(_dotted)]
+
+
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
 
@@ -53,27 +63,45 @@ StrList = Annotated[list[str], BeforeValidator(_as_list)]
 IntList = Annotated[list[int], BeforeValidator(_as_list)]
 
 
+def _error_statuses(values: list[int]) -> list[int]:
+    bad = [v for v in values if not 400 <= v <= 599]
+    if bad:
+        raise ValueError(f"expected HTTP error statuses between 400 and 599, got {bad[0]}")
+    return values
+
+
+ErrorStatusList = Annotated[list[int], BeforeValidator(_as_list), AfterValidator(_error_statuses)]
+"""HTTP statuses a response may answer with instead of records (``skip_statuses``)."""
+
+
 class Ref(Model):
     id: Id
-    """Id of a connection document."""
+    """Id of a connection document. Example: `jsonplaceholder`"""
 
 
 class ConnectionRef(Model):
     connection: Ref
+    """The connection this block reads from or writes to, by id. Example: `{id: lake}`"""
 
 
 DEFAULT_RETRY_ON = [429, 500, 502, 503, 504]
 
 
 class RateLimit(Model):
-    """Request budget and retry policy (SPEC §3.1). Table values override the connection's."""
+    """Request budget and retry policy. Table values override the connection's."""
 
     requests_per_second: PositiveFloat | None = None
+    """Most requests per second sent to the connection; unset means no limit. Example: `5`"""
     max_concurrency: PositiveInt | None = None
+    """Most requests in flight at once; unset means no limit. Example: `4`"""
     retry_on: IntList = Field(default_factory=lambda: list(DEFAULT_RETRY_ON))
+    """HTTP statuses that are retried with backoff. Example: `[429, 503]`"""
     max_retries: Annotated[int, Field(ge=0)] = 5
+    """Retries of one request before the sync fails. Example: `5`"""
     backoff_s: Annotated[float, Field(ge=0)] = 1.0
+    """First backoff in seconds, doubled at each retry; a Retry-After header wins. Example: `1.0`"""
     max_backoff_s: PositiveFloat = 60.0
+    """Longest wait between two retries, in seconds. Example: `60`"""
 
 
 def merge_rate_limit(connection: RateLimit | None, override: Any, override_set: bool) -> RateLimit | None:

@@ -66,6 +66,8 @@ class Project:
     pipelines: dict[str, Pipeline] = field(default_factory=dict)
     hooks: dict[str, Hook] = field(default_factory=dict)
     files: dict[tuple[str, str], Path] = field(default_factory=dict)
+    table_lines: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(pipeline key, table key) → line of the table in its pipeline's file, for code references."""
     warnings: list[Issue] = field(default_factory=list)
     missing_env: set[str] = field(default_factory=set)
     broken: list[BrokenDocument] = field(default_factory=list)
@@ -193,6 +195,8 @@ def load_project(
         seen[(doc.kind, ident)] = doc.src.display
         project.files[(doc.kind, ident)] = doc.src.path
         getattr(project, doc.kind)[ident] = doc.model
+        if doc.kind == "pipelines":
+            _keep_table_lines(project, ident, doc)
 
     for doc in docs:
         if doc.kind == "pipelines" and doc.model is not None:
@@ -210,6 +214,13 @@ def load_project(
     if issues:
         _set_aside(project, docs, issues, kinds)
     return project
+
+
+def _keep_table_lines(project: Project, pipeline_key: str, doc: _Doc) -> None:
+    for i, table in enumerate(doc.model.tables):
+        line = doc.src.line_of(["tables", i])
+        if line is not None:
+            project.table_lines[(pipeline_key, table.key)] = line
 
 
 def _set_aside(project: Project, docs: list[_Doc], issues: list[Issue], kinds: dict[str, str]) -> None:

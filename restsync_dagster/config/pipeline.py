@@ -1,4 +1,4 @@
-"""Pipeline definition documents (SPEC §4, seed 004, REST read fields of seed 002)."""
+"""Pipeline definition documents."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from .auth import Auth
-from .common import ConnectionRef, Id, IntList, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
+from .common import ConnectionRef, DottedPath, ErrorStatusList, Id, Model, NonBlank, RateLimit, StrList, merge_rate_limit, parse_duration, to_key
 from .destination import DestinationRequest
 from .hook import HookEvent
 from .job import Job
@@ -25,14 +25,17 @@ ColumnType = Literal[
 
 class SchemaField(Model):
     name: str
+    """Column name in the Delta table. Example: `email`"""
     type: ColumnType
+    """Column type. Example: `string`"""
     nullable: bool = True
+    """Whether the column may hold nulls. Example: `true`"""
     path: str | None = None
-    """Dotted path of the value in the record (``address.city``); default ``name``."""
+    """Dotted path of the value in the record; default name. Example: `address.city`"""
     fields: list["SchemaField"] | None = None
-    """Sub-fields of a ``struct``; inferred when omitted."""
+    """Sub-fields of a struct; inferred when omitted. Example: `[{name: lat, type: double}]`"""
     description: str | None = None
-    """What the column holds; shown in the Dagster UI's column schema."""
+    """What the column holds; shown in the Dagster UI's column schema. Example: `Billing email of the customer`"""
 
     @model_validator(mode="after")
     def _fields_only_for_struct(self) -> "SchemaField":
@@ -43,9 +46,12 @@ class SchemaField(Model):
 
 class Response(Model):
     root_key: str | None = None
+    """Dotted path of the list of records in the response; default the whole body. Example: `data.items`"""
     success_field: str | None = None
+    """Dotted path of a value that says the call worked (with success_values). Example: `status`"""
     success_values: list[Any] | None = None
-    skip_statuses: IntList | None = None
+    """Values at success_field that mean success; others fail the sync. Example: `[ok]`"""
+    skip_statuses: ErrorStatusList | None = None
     """Statuses that mean "no records here": such a response yields nothing, is counted as skipped and
     never fails the run (child endpoints answer 404 for a deleted parent). Default: the connection's
     `skip_statuses`; `[]` skips nothing. Example: `[404, 403]`"""
@@ -53,16 +59,36 @@ class Response(Model):
     """Dotted path of an error list or message in a 200 answer (GraphQL's `errors`): when present and
     not empty the request failed; it is retried like a 503, then fails naming the path. Example: `errors`"""
 
+    format: Literal["json", "jsonl", "csv", "header_rows"] | None = None
+    """How the body is decoded: `json`, `jsonl` (one JSON record per line), `csv` (a header line,
+    then one record per line) or `header_rows` (JSON; the list at `root_key` holds the column names
+    in its first row and one list of values per record after it). Default: the connection's
+    `media_type`. Example: `header_rows`"""
+    compression: Literal["gzip", "zip"] | None = None
+    """Unpack the body before decoding it: `gzip`, or `zip` (every file in the archive, in order).
+    A `Content-Encoding: gzip` answer needs nothing here. Example: `gzip`"""
+    explode: DottedPath | None = None
+    """Dotted path of a list inside each record: every element becomes a row, with the record's
+    other top-level fields kept under the prefix `parent_` (`id` → `parent_id`; an element's own
+    field wins); a scalar element becomes a column named after the path's last part, and a record
+    whose list is absent, null or empty gives no row. Example: `activity`"""
+
     @model_validator(mode="after")
     def _pair(self) -> "Response":
         if (self.success_field is None) != (self.success_values is None):
             raise ValueError("'success_field' and 'success_values' go together")
+        if self.format in ("jsonl", "csv"):
+            for name in ("root_key", "success_field", "error_path"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"'{name}' reads a JSON document; format {self.format} has one record per line")
         return self
 
 
 class Columns(Model):
     include: list[str] | None = None
+    """Keep only these columns (set this or exclude). Example: `[id, name]`"""
     exclude: list[str] | None = None
+    """Drop these columns (set this or include). Example: `[internal_notes]`"""
 
     @model_validator(mode="after")
     def _not_both(self) -> "Columns":
@@ -73,20 +99,20 @@ class Columns(Model):
 
 class Incremental(Model):
     cursor_field: str
-    """Column whose largest synced value becomes the cursor, e.g. ``updated_at``."""
+    """Record field whose highest value is kept between runs. Example: `updated_at`"""
     param: str | None = None
-    """Query parameter that receives the start value, e.g. ``updated_since``."""
+    """Query parameter that carries the start value (the stored cursor minus lookback); or use `{{ incremental.start }}` in params. Example: `updated_since`"""
     initial_value: Any = None
-    """Start value before the first sync, e.g. ``"2026-01-01"`` or ``"{{ env.START_DATE }}"``."""
+    """Cursor value of the first run. Example: `2026-01-01T00:00:00Z`"""
     lookback: str | None = None
-    """ISO duration subtracted from the cursor to re-read late updates, e.g. ``P1D``."""
+    """ISO 8601 duration subtracted from the cursor to re-read late records. Example: `PT1H`"""
     end: Any = None
-    """Upper bound of the requested range (``{{ incremental.end }}``; default now), e.g. ``"2026-06-30"`` or ``"{{ env.END_DATE }}"``."""
+    """Upper bound of the requested range (``{{ incremental.end }}``; default now), e.g. ``"2026-06-30"`` or ``"{{ env.END_DATE }}"``. Example: `"2026-06-30"`"""
     window: str | None = None
     """ISO duration: split ``[start, end)`` into windows requested one after another, each with
     ``{{ window.start }}`` / ``{{ window.end }}``, e.g. ``P30D``. If a window fails for good, the
     rows of the windows before it are committed with the cursor at the end of the last of them,
-    and the run fails naming the window."""
+    and the run fails naming the window. Example: `P30D`"""
 
     @field_validator("lookback", "window")
     @classmethod
@@ -128,15 +154,19 @@ def parse_instant(value: Any) -> datetime:
 
 class Partitions(Model):
     type: Literal["hourly", "daily", "weekly", "monthly"]
+    """Partition size. Example: `daily`"""
     start: str
+    """First partition, an ISO date or datetime. Example: `2026-01-01`"""
     end: str | None = None
+    """End of the last partition (exclusive); default now. Example: `2026-12-31`"""
     timezone: str = "UTC"
+    """IANA time zone of the partition boundaries. Example: `Europe/Paris`"""
     column: str | None = None
-    """Column holding the record's time; when set, rows outside the window are an error."""
+    """Column holding the record's time; when set, rows outside the window are an error. Example: `created_at`"""
     max_per_run: PositiveInt | None = None
     """Partitions one backfill run covers; a longer backfill becomes several runs that Dagster runs
     in parallel, bounded by the source connection's pool (``max_per_run: 7`` backfills 30 days as 5
-    runs). Unset: the whole range in one run."""
+    runs). Unset: the whole range in one run. Example: `7`"""
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -167,8 +197,9 @@ class Partitions(Model):
 
 class Parent(Model):
     table: str
+    """Name of the parent table in the same pipeline. Example: `users`"""
     fields: dict[str, str]
-    """Parent column → name usable as ``{{ parent.NAME }}``."""
+    """Parent column → name usable as `{{ parent.NAME }}`; a list keeps the names. Example: `{id: user_id}`"""
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -180,42 +211,65 @@ class Parent(Model):
 
 class Table(Model):
     name: NonBlank
+    """Table name; its lower-case key names the asset and the Delta folder. Example: `users`"""
     description: str | None = None
+    """Free text shown in the UI. Example: `Registered users`"""
     url: NonBlank | None = None
+    """Absolute URL of the endpoint (set this or path). Example: `https://api.example.com/v2/users`"""
     path: NonBlank | None = None
+    """Path of the endpoint relative to the connection's base_url; default `/name`. Example: `/users`"""
     method: Literal["GET", "POST"] = "GET"
+    """HTTP method of the read request. Example: `GET`"""
     headers: dict[str, Any] = Field(default_factory=dict)
+    """Extra headers of this table's requests; values may use templates. Example: `{X-Tenant: acme}`"""
     params: dict[str, Any] = Field(default_factory=dict)
+    """Query parameters of every request; values may use templates. Example: `{status: active}`"""
     body: Any = None
+    """Body of a POST read request; may use templates. Example: `{query: "*"}`"""
     auth: Auth | None = None
+    """Auth for this table, replacing the connection's. Example: `{type: api_key, key: "{{ env.KEY }}", header: X-Key}`"""
     pagination: Pagination | None = None
+    """How to fetch further pages, chosen by its type; default one page. Example: `{type: offset, page_size: 100}`"""
     response: Response = Field(default_factory=Response)
+    """Where the records are in a response and how success is told. Example: `{root_key: data}`"""
     rate_limit: RateLimit | None = None
+    """Overrides the connection's rate limit field by field; null turns it off. Example: `{requests_per_second: 2}`"""
     schema_: list[SchemaField] | None = Field(default=None, alias="schema")
+    """Declared columns; default inferred from the records. Example: `[{name: id, type: integer}]`"""
     columns: Columns | None = None
+    """Which columns to keep. Example: `{exclude: [password]}`"""
     primary_key: StrList | None = None
+    """Columns identifying a record; syncs then merge (upsert) instead of overwriting. Example: `[id]`"""
     append_only: bool = False
+    """Append every sync's records instead of replacing or merging. Example: `false`"""
     incremental: Incremental | None = None
+    """Read only records newer than the last sync. Example: `{cursor_field: updated_at, param: since}`"""
     partitions: Partitions | None = None
+    """Sync one time window per run, as Dagster partitions. Example: `{type: daily, start: "2026-01-01"}`"""
     parent: Parent | None = None
+    """Read once per row of another table, with its fields in templates. Example: `{table: users, fields: [id]}`"""
     fan_out: dict[str, list[str | int | float | bool] | str] | None = None
     """One request stream per combination of values (cartesian product), each value usable as
     ``{{ fan.NAME }}`` and written as a column, e.g. ``{site_url: [a, b], search_type: [web, news]}``;
-    a value may also be a template giving a JSON list, e.g. ``"{{ env.SITES }}"``."""
+    a value may also be a template giving a JSON list, e.g. ``"{{ env.SITES }}"``. Example: `{site_url: [a, b], search_type: [web, news]}`"""
     job: Job | None = None
     """Asynchronous report instead of a paged endpoint: create a job, poll it, download its files,
     e.g. ``{create: {path: /reports, id_path: report.id}, poll: {path: "/reports/{{ job.id }}",
-    status_path: report.status, done: [done]}, download: {urls_path: report.files}}``."""
+    status_path: report.status, done: [done]}, download: {urls_path: report.files}}``. Example: `{create: {path: /reports, id_path: report.id}, poll: {path: "/reports/{{ job.id }}",     status_path: report.status, done: [done]}, download: {urls_path: report.files}}`"""
     max_pages: PositiveInt | None = None
+    """Stop after this many pages. Example: `10`"""
     max_records: PositiveInt | None = None
+    """Stop after this many records. Example: `1000`"""
     location: str | None = None
     """Where the table's Delta table lives instead of `<pipeline key>/<table key>` under the destination
     connection's path: a relative path under it (`.` is the path itself) or an absolute URI.
     Example: `crm/customers`"""
     request: DestinationRequest | None = None
-    """REST destinations: overrides the pipeline's ``destination.request`` for this table."""
+    """REST destinations: overrides the pipeline's destination.request for this table. Example: `{path: /contacts, method: PUT}`"""
     owners: list[str] = Field(default_factory=list)
+    """Owners of the asset shown in the UI (emails or team:name). Example: `[data@example.com]`"""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Tags of the asset. Example: `{domain: crm}`"""
 
     @model_validator(mode="after")
     def _check(self) -> "Table":
@@ -232,6 +286,7 @@ class Table(Model):
             raise ValueError("'body' needs method POST")
         if self.location is not None and not self.location.strip():
             raise ValueError("'location' must not be empty; leave it out for <pipeline key>/<table key>")
+        _check_inject(self)
         if self.job is not None and self.pagination is not None:
             raise ValueError("a table with a report 'job' reads result files, it has no 'pagination'")
         if self.fan_out and self.parent is not None:
@@ -262,6 +317,22 @@ class Table(Model):
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def _check_inject(table: "Table") -> None:
+    pagination = table.pagination
+    for name in ("inject", "size_inject"):
+        inject = getattr(pagination, name, None)
+        if inject is None:
+            continue
+        if inject.into == "body" and table.method != "POST":
+            raise ValueError(f"pagination.{name}: into 'body' needs method POST")
+        if inject.into == "body" and not inject.path:
+            raise ValueError(f"pagination.{name}: into 'body' needs a 'path' such as 'pagination.cursor'")
+        if inject.into == "body" and table.body is not None and not isinstance(table.body, dict):
+            raise ValueError(f"pagination.{name}: into 'body' needs a JSON object 'body'")
+        if name == "size_inject" and getattr(pagination, "page_size", None) is None:
+            raise ValueError("pagination.size_inject needs 'page_size'")
+
+
 def _check_fan_out(fan_out: dict[str, Any]) -> None:
     if not fan_out:
         raise ValueError("'fan_out' needs at least one name with its values")
@@ -276,16 +347,24 @@ def _check_fan_out(fan_out: dict[str, Any]) -> None:
 
 class Destination(ConnectionRef):
     request: DestinationRequest | None = None
+    """REST destinations: how each record is sent. Example: `{path: /contacts, request_mode: batch}`"""
 
 
 class Sync(Model):
     frequency: PositiveInt | None = None
+    """Minutes between two syncs (set this or cron). Example: `60`"""
     source_frequency: PositiveInt | None = None
+    """Reverse ETL: minutes between two reads of the source (with destination_frequency). Example: `60`"""
     destination_frequency: PositiveInt | None = None
+    """Reverse ETL: minutes between two deliveries (with source_frequency). Example: `15`"""
     cron: str | None = None
+    """Cron expression of the schedule (set this or frequency). Example: `0 6 * * *`"""
     timezone: str = "UTC"
+    """IANA time zone of the cron expression. Example: `Europe/Paris`"""
     enabled: bool = True
+    """Whether the schedules start running; off leaves them stopped in the UI. Example: `false`"""
     auto_sync_new_tables: bool = False
+    """Sync a table added to the pipeline without waiting for the schedule. Example: `true`"""
 
     @field_validator("cron")
     @classmethod
@@ -317,22 +396,36 @@ class Sync(Model):
 
 class HookRef(Model):
     id: Id
+    """Id of a hook document. Example: `slack`"""
     events: list[HookEvent] = Field(min_length=1)
+    """Events that call the hook. Example: `[pipeline_failed]`"""
 
 
 class Pipeline(Model):
     definition_version: Literal[1]
+    """Version of the definition format. Example: `1`"""
     name: NonBlank
+    """Pipeline name; its lower-case key prefixes asset keys and job names. Example: `jsonplaceholder`"""
     description: str | None = None
+    """Free text shown in the UI. Example: `Users and posts from JSONPlaceholder`"""
     source: ConnectionRef
+    """Connection read from. Example: `{connection: {id: jsonplaceholder}}`"""
     destination: Destination
+    """Connection written to, and for a REST destination how records are sent. Example: `{connection: {id: lake}}`"""
     staging: ConnectionRef | None = None
+    """Delta connection holding the records read before a REST destination gets them. Example: `{connection: {id: lake}}`"""
     sync: Sync
+    """When the pipeline runs. Example: `{frequency: 60, enabled: false}`"""
     tables: list[Table] = Field(min_length=1)
+    """Tables the pipeline syncs. Example: `[{name: users, primary_key: [id]}]`"""
     transformations: list[Transformation] = Field(default_factory=list)
+    """Changes applied to the records before they are written, in order. Example: `[{type: exclude_fields, config: {fields: [email]}}]`"""
     hooks: list[HookRef] = Field(default_factory=list)
+    """Hooks called on pipeline events. Example: `[{id: slack, events: [pipeline_failed]}]`"""
     owners: list[str] = Field(default_factory=list)
+    """Owners of every asset of the pipeline. Example: `[team:data]`"""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Tags of every asset of the pipeline. Example: `{source: crm}`"""
 
     @property
     def key(self) -> str:

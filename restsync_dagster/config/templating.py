@@ -1,4 +1,4 @@
-"""Jinja2 templates in definition values (SPEC §2.1).
+"""Jinja2 templates in definition values.
 
 Templates are *parsed* when definitions load, so syntax errors and unknown variables are reported
 by ``restsync validate``; they are *rendered* only when a run starts. Every value read from ``env``
@@ -19,7 +19,7 @@ from ..errors import TemplateError
 from ..secrets import Secrets
 from .filters import DATE_FILTERS
 
-VARIABLES = ("env", "dt", "partition", "incremental", "window", "fan", "parent", "job")
+VARIABLES = ("env", "dt", "partition", "incremental", "window", "fan", "parent", "job", "page")
 
 _ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _ENV.filters.update(DATE_FILTERS)

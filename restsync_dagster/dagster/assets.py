@@ -10,10 +10,9 @@ from ..engine import TableSyncResult, run_table_sync
 from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
 from .failures import restsync_failures
+from .metadata import PIPELINE_TAG, run_metadata, tag_run, work_metadata
 from .resources import PROGRESS_KEY, lake_of, lake_resource_keys, resource_key
 from .translator import RestSyncTranslator, TableContext, pool_name
-
-
 
 def check_specs(key: dg.AssetKey, table: Table) -> list[dg.AssetCheckSpec]:
     specs = []
@@ -24,29 +23,6 @@ def check_specs(key: dg.AssetKey, table: Table) -> list[dg.AssetCheckSpec]:
     if table.incremental is not None:
         specs.append(dg.AssetCheckSpec(CHECK_CURSOR, asset=key, description="The incremental cursor did not move backwards"))
     return specs
-
-
-def materialize_metadata(result: TableSyncResult) -> dict:
-    meta: dict = {
-        "dagster/row_count": dg.MetadataValue.int(result.table_rows),
-        "restsync/rows_synced": dg.MetadataValue.int(result.rows),
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name, type_) for name, type_ in result.schema]),
-        "restsync/preview": dg.MetadataValue.md(result.preview_markdown()),
-        "restsync/pages": dg.MetadataValue.int(result.pages),
-        "restsync/requests": dg.MetadataValue.int(result.requests),
-        "restsync/requests_skipped": dg.MetadataValue.int(result.requests_skipped),
-        "restsync/retries": dg.MetadataValue.int(result.retries),
-        "restsync/rate_limit_wait_s": dg.MetadataValue.float(round(result.wait_s, 3)),
-        "restsync/bytes_received": dg.MetadataValue.int(result.bytes_received),
-        "restsync/cursor_before": dg.MetadataValue.text(str(result.cursor_before) if result.cursor_before is not None else ""),
-        "restsync/cursor_after": dg.MetadataValue.text(str(result.cursor_after) if result.cursor_after is not None else ""),
-        "restsync/table_uri": dg.MetadataValue.path(result.table_uri),
-        "restsync/table_version": dg.MetadataValue.int(result.version if result.version is not None else -1),
-        "restsync/duration_s": dg.MetadataValue.float(round(result.elapsed_s, 3)),
-    }
-    if result.added_columns:
-        meta["restsync/added_columns"] = dg.MetadataValue.text(", ".join(result.added_columns))
-    return {k: GLOBAL.redact(v) if isinstance(v, str) else v for k, v in meta.items()}
 
 
 def check_results(key: dg.AssetKey, specs: list[dg.AssetCheckSpec], result: TableSyncResult) -> list[dg.AssetCheckResult]:
@@ -78,10 +54,11 @@ def table_asset(
         pool=pool_name(pipeline.source.connection.id),
         partitions_def=partitions_def,
         backfill_policy=backfill_policy(table) if partitions_def is not None else None,
-        op_tags={"restsync/pipeline": pipeline.key},
+        op_tags={PIPELINE_TAG: pipeline.key},
         required_resource_keys={connection_key, PROGRESS_KEY, *lake_resource_keys(project, pipeline)},
     )
     def _sync(context):
+        tag_run(context, pipeline.key)
         client = getattr(context.resources, connection_key).client
         on_page = getattr(context.resources, PROGRESS_KEY).on_page
         windows = []
@@ -107,7 +84,9 @@ def table_asset(
         final = results[-1]
         if len(results) > 1:
             final = final.combined(results[:-1])
-        yield dg.MaterializeResult(asset_key=spec.key, metadata=materialize_metadata(final))
+            for one in results:
+                context.add_asset_metadata(work_metadata(one), asset_key=spec.key, partition_key=one.partition)
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=run_metadata(table, final))
         yield from check_results(spec.key, checks, final)
 
     return _sync

@@ -153,7 +153,9 @@ def _summary(pipeline: Pipeline, results: list[dg.ExecuteInProcessResult], elaps
             failures += [failure_of(event) for event in result.all_events if event.is_step_failure]
     if table.row_count:
         out = Console()
-        out.print(table, width=None if out.is_terminal else 200)
+        if not out.is_terminal:
+            out = Console(width=200)  # a log file or a pipe: keep each row on one line
+        out.print(table)
     home = os.environ.get("DAGSTER_HOME", "")
     if not run_failed:
         console.print(f"done in {elapsed:.1f}s; run history in $DAGSTER_HOME ({home})", markup=False)

@@ -1,4 +1,4 @@
-"""REST destinations: one delivery asset per table, downstream of the table it pushes (SPEC §7)."""
+"""REST destinations: one delivery asset per table, downstream of the table it pushes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
 from .failures import restsync_failures
+from .metadata import PIPELINE_TAG, tag_run
 from .resources import lake_of, lake_resource_keys, resource_key
 from .translator import delivery_key, pool_name
 
@@ -29,14 +30,17 @@ def _metadata(result) -> dict:
     return meta
 
 
-def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spec: dg.AssetSpec) -> dg.AssetsDefinition:
-    """Downstream of ``table_spec`` (the translated table asset), in its group with its tags and owners."""
+def delivery_asset(
+    project: Project, pipeline: Pipeline, table: Table, table_spec: dg.AssetSpec, *, upstream: dg.AssetKey | None = None
+) -> dg.AssetsDefinition:
+    """Downstream of ``table_spec`` (the translated table asset), in its group with its tags and owners;
+    ``upstream`` is the asset of another pipeline that writes the table, when one does."""
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
     connection_key = resource_key(destination.id)
     spec = dg.AssetSpec(
         key=delivery_key(table_spec.key),
-        deps=[table_spec.key],
+        deps=[upstream or table_spec.key],
         description=f"Pushes new and changed rows of {table.name} to {destination.display_name}: "
         f"{request.method} {request.url or request.path} ({request.request_mode}, {request.body_format}).",
         group_name=table_spec.group_name,
@@ -49,10 +53,11 @@ def delivery_asset(project: Project, pipeline: Pipeline, table: Table, table_spe
         name=f"{pipeline.key}__{table.key}__delivery",
         specs=[spec],
         pool=pool_name(destination.id),
-        op_tags={"restsync/pipeline": pipeline.key},
+        op_tags={PIPELINE_TAG: pipeline.key},
         required_resource_keys={connection_key, *lake_resource_keys(project, pipeline)},
     )
     def _deliver(context):
+        tag_run(context, pipeline.key)
         client = getattr(context.resources, connection_key).client
         with restsync_failures(f"{pipeline.key}/{table.key} delivery"):
             try:

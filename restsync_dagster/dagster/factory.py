@@ -12,8 +12,10 @@ from ..config import Project, load_project
 from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
+from .automation import automation_condition
 from .broken import broken_defs
 from .delivery import delivery_asset
+from .lineage import is_reverse_etl, producers, read_from
 from .maintenance import maintenance_defs
 from .partitions import group_by_partitions, partitions_def
 from ..engine import OnPage
@@ -27,28 +29,16 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
-def automation_condition(pipeline: Pipeline) -> dg.AutomationCondition | None:
-    """``auto_sync_new_tables``: materialize a table that has never been materialized.
-
-    A failed first sync is not retried on every tick (the schedule or a person takes over), and a
-    child waits until its parent has data.
-    """
-    if not pipeline.sync.auto_sync_new_tables:
-        return None
-    AC = dg.AutomationCondition
-    return (AC.missing() & ~AC.in_progress() & ~AC.execution_failed() & ~AC.any_deps_missing()).with_label(
-        "new table, never synced"
-    )
-
-
-def pipeline_defs(project: Project, pipeline: Pipeline, translator: RestSyncTranslator) -> tuple[list, list, list, list]:
-    """Assets, jobs, schedules and sensors of one pipeline."""
-    if isinstance(project.connection(pipeline.source.connection.id), DeltaConnection):
-        return reverse_etl_defs(project, pipeline, translator)
+def pipeline_defs(
+    project: Project, pipeline: Pipeline, translator: RestSyncTranslator, produced: dict[str, dg.AssetKey] | None = None
+) -> tuple[list, list, list, list]:
+    """Assets, jobs, schedules and sensors of one pipeline; ``produced`` maps Delta locations to the
+    table assets that write them (see ``lineage.producers``)."""
+    if is_reverse_etl(project, pipeline):
+        return reverse_etl_defs(project, pipeline, translator, produced or {})
     assets = []
     groups: dict[tuple | None, list] = {}
     parts: dict[tuple, dg.PartitionsDefinition] = {}
-    condition = automation_condition(pipeline)
     table_specs: dict[str, dg.AssetSpec] = {}
     for sig, tables in group_by_partitions(pipeline.tables).items():
         if sig is not None:
@@ -56,7 +46,8 @@ def pipeline_defs(project: Project, pipeline: Pipeline, translator: RestSyncTran
         groups[sig] = []
         for table in tables:
             asset = table_asset(project, pipeline, table, translator=translator, partitions_def=parts.get(sig),
-                                automation_condition=condition)
+                                automation_condition=automation_condition(
+                                    pipeline.sync.auto_sync_new_tables, partitioned=sig is not None))
             table_specs[table.key] = next(iter(asset.specs))
             groups[sig].append(asset)
         assets += groups[sig]
@@ -117,13 +108,21 @@ def deliver_job(pipeline: Pipeline, deliveries: list, paired: bool):
     return job, schedule_for_job(pipeline, job, minutes=minutes, name=f"{pipeline.key}_deliver_schedule")
 
 
-def reverse_etl_defs(project: Project, pipeline: Pipeline, translator: RestSyncTranslator) -> tuple[list, list, list, list]:
-    """A Delta source: its tables exist already; Dagster shows them and delivers their rows."""
-    specs = [translator.get_asset_spec(TableContext(project, pipeline, table)) for table in pipeline.tables]
-    deliveries = [delivery_asset(project, pipeline, t, spec) for t, spec in zip(pipeline.tables, specs)]
+def reverse_etl_defs(
+    project: Project, pipeline: Pipeline, translator: RestSyncTranslator, produced: dict[str, dg.AssetKey]
+) -> tuple[list, list, list, list]:
+    """A Delta source: each delivery depends on the table asset of the pipeline that writes the table,
+    or, when no pipeline of the folder does, on an external asset standing for it."""
+    external, deliveries = [], []
+    for table in pipeline.tables:
+        spec = translator.get_asset_spec(TableContext(project, pipeline, table))
+        upstream = produced.get(read_from(project, pipeline, table))
+        if upstream is None:
+            external.append(spec)
+        deliveries.append(delivery_asset(project, pipeline, table, spec, upstream=upstream))
     job, schedule = deliver_job(pipeline, deliveries, pipeline.sync.destination_frequency is not None)
     sensors = hook_sensors(project, pipeline, [job]) if pipeline.hooks else []
-    return specs + deliveries, [job], [schedule], sensors
+    return external + deliveries, [job], [schedule], sensors
 
 
 def build_definitions(
@@ -144,8 +143,10 @@ def build_definitions(
     translator = translator or RestSyncTranslator()
     sensors, metadata = broken_defs(project)
     assets, jobs, schedules = [], [], []
+    reverse = any(is_reverse_etl(project, p) for p in project.pipelines.values())
+    produced = producers(project, translator) if reverse else {}
     for pipeline in project.pipelines.values():
-        a, j, s, n = pipeline_defs(project, pipeline, translator)
+        a, j, s, n = pipeline_defs(project, pipeline, translator, produced)
         assets += a
         jobs += j
         schedules += s
@@ -156,6 +157,7 @@ def build_definitions(
                 "restsync_automation",
                 target=dg.AssetSelection.all(),
                 default_status=dg.DefaultSensorStatus.RUNNING,
+                use_user_code_server=True,
                 description="Materializes newly added tables of pipelines with auto_sync_new_tables",
             )
         )

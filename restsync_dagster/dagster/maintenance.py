@@ -1,4 +1,4 @@
-"""Table maintenance for Delta destinations on ``sync.destination_frequency`` (SPEC §4.3)."""
+"""Table maintenance for Delta destinations on ``sync.destination_frequency``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Partitions definitions for partitioned tables (SPEC §4.1 ``partitions``, §4.3)."""
+"""Partitions definitions for partitioned tables."""
 
 from __future__ import annotations
 

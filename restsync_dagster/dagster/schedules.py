@@ -1,4 +1,4 @@
-"""Schedules of SPEC §4.3: one per pipeline job, exact for any number of minutes."""
+"""Schedules: one per pipeline job, exact for any number of minutes."""
 
 from __future__ import annotations
 

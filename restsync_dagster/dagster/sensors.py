@@ -1,4 +1,4 @@
-"""Hooks (SPEC §8) as run-status sensors over a pipeline's jobs."""
+"""Hooks as run-status sensors over a pipeline's jobs."""
 
 from __future__ import annotations
 

@@ -35,17 +35,22 @@ def kinds(project: Project, pipeline: Pipeline) -> set[str]:
 
 
 def describe(pipeline: Pipeline, table: Table, project: Project) -> str:
+    """The table's own ``description``, else a sentence about this table (never the pipeline's)."""
+    return table.description or generated_description(pipeline, table, project)
+
+
+def generated_description(pipeline: Pipeline, table: Table, project: Project) -> str:
     source = project.connection(pipeline.source.connection.id)
-    lines = [table.description or pipeline.description or f"{table.name} from {source.display_name}"]
     if isinstance(source, DeltaConnection):
-        lines.append(f"\nReads the Delta table `{table.name}` under `{source.id}`.")
-    else:
-        lines.append(f"\n`{table.method} {table.endpoint}` on connection `{source.id}`")
-        if table.pagination:
-            lines.append(f"; {table.pagination.type} pagination")
-        mode = "append" if table.append_only else ("merge on " + ", ".join(table.primary_key) if table.primary_key else "overwrite")
-        lines.append(f"; write mode: {mode}.")
-    return "".join(lines)
+        return f"The Delta table `{table.name}` read from connection `{source.id}`."
+    parts = [f"`{table.name}`: `{table.method} {table.endpoint}` on connection `{source.id}`"]
+    if table.parent is not None:
+        parts.append(f"one request per row of `{table.parent.table}`")
+    if table.pagination:
+        parts.append(f"{table.pagination.type} pagination")
+    mode = "append" if table.append_only else ("merge on " + ", ".join(table.primary_key) if table.primary_key else "overwrite")
+    parts.append(f"write mode: {mode}")
+    return "; ".join(parts) + "."
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,13 @@ class RestSyncTranslator:
         file = project.files.get(("pipelines", pipeline.key))
         if file is not None:
             metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
-                code_references=[dg.LocalFileCodeReference(file_path=str(file.resolve()), label="definition")]
+                code_references=[
+                    dg.LocalFileCodeReference(
+                        file_path=str(file.resolve()),
+                        line_number=project.table_lines.get((pipeline.key, table.key)),
+                        label=f"table {table.name}",
+                    )
+                ]
             )
         if table.schema_ is not None:
             metadata["dagster/column_schema"] = column_schema(table)

@@ -1,4 +1,4 @@
-"""The REST destination: deliver a table's rows to an HTTP endpoint (SPEC §7; no Dagster).
+"""The REST destination: deliver a table's rows to an HTTP endpoint (no Dagster).
 
     templates.py  ``#{field}`` templates in URLs, headers and custom payloads
     records.py    rows → records: field mapping, JSON-friendly values, key and content hash

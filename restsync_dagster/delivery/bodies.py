@@ -1,4 +1,4 @@
-"""Request bodies of a REST destination, per ``body_format`` (SPEC §7, seed 000).
+"""Request bodies of a REST destination, per ``body_format``.
 
 One record (``request_mode: single``) or a list of them (``batch``, ``one_request``):
 

@@ -1,4 +1,4 @@
-"""``deliver_table``: push a table's rows to a REST endpoint, sending only what changed (SPEC §7).
+"""``deliver_table``: push a table's rows to a REST endpoint, sending only what changed.
 
 One run:
 
@@ -304,7 +304,7 @@ def deliver_table(
     """Deliver the new and changed rows of one table; see the module doc.
 
     ``key_columns``: ``request.key`` or the table's ``primary_key`` (empty: each distinct row is its
-    own key). ``column_types``: restsync types of the columns (SPEC §6), so ``json`` columns are sent
+    own key). ``column_types``: restsync types of the columns, so ``json`` columns are sent
     as objects without a ``field_mapping``. ``max_workers`` overrides the effective
     ``rate_limit.max_concurrency``; ``stop_after_failures=None`` never stops early.
 

@@ -1,4 +1,4 @@
-"""The delivery log and the rejects table of a REST destination (SPEC §7).
+"""The delivery log and the rejects table of a REST destination.
 
 Both are append-only Delta tables in the staging root, next to where a Delta destination would
 put the table:

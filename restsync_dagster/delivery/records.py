@@ -3,7 +3,7 @@
 Values become what a JSON API expects: timestamps ISO 8601 in UTC (``2024-05-01T12:00:00Z``, with
 ``.ffffff`` only when there are microseconds; a timestamp without a time zone is taken as UTC),
 dates ``YYYY-MM-DD``, times ``HH:MM:SS[.ffffff]``, durations seconds (float), decimals floats,
-NaN and ±inf ``null``, ``json`` columns (stored as JSON text, SPEC §6) parsed back into objects.
+NaN and ±inf ``null``, ``json`` columns (stored as JSON text) parsed back into objects.
 Binary values stay bytes here: JSON, CSV and form bodies send them as base64, multipart bodies as a
 file part.
 
@@ -88,7 +88,7 @@ def jsonable(value: Any) -> Any:
 
 
 def type_name(arrow_type: pa.DataType) -> str:
-    """The restsync column type (SPEC §6) an arrow type stands for."""
+    """The restsync column type an arrow type stands for."""
     if pat.is_boolean(arrow_type):
         return "boolean"
     if pat.is_integer(arrow_type):

@@ -1,4 +1,4 @@
-"""``#{field}`` templates of a REST destination (SPEC §2.1, seed 000).
+"""``#{field}`` templates of a REST destination.
 
 A template is compiled once into literal text and placeholders, then rendered per record. What a
 value becomes depends on where the template is used (its *context*):

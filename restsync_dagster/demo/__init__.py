@@ -1,7 +1,7 @@
 """The bundled demo REST API that the shipped example pipelines and the test-suite run against.
 
-A Starlette app (no Dagster) with deterministic data, every pagination style of SPEC §4.2, every
-auth kind of §3.2, fault knobs for the bad inputs of §11, and a receiver for REST destinations.
+A Starlette app (no Dagster) with deterministic data, every pagination style, every
+auth kind, fault knobs for bad inputs, and a receiver for REST destinations.
 
 Run it with ``restsync demo-api --port 8765`` (``serve(host, port)``), or in tests with
 ``with DemoServer(port=0) as srv: httpx.get(srv.base_url + "/health")`` (port 0 picks a free port).
@@ -141,6 +141,26 @@ Report jobs (``reports.py``):
 - ``GET /reports/{id}/files/{n}``: the resource split evenly over the files, as JSON lines or CSV
   (header row, flat columns), gzip-compressed (``application/gzip``, no ``Content-Encoding``) when
   asked; 409 before the report is done.
+
+Request and response shapes
+===========================
+SaaS API shapes (``shapes.py``); ``offset``/``limit`` query parameters page the non-POST ones.
+
+- ``POST /graphql`` with JSON ``{"query": "{ orders(first: 50, after: \"<cursor>\") { ... } }"}``
+  (``first``, ``after`` and ``page`` are read from the query text with a regex, or from
+  ``variables.first`` / ``variables.after``; ``page: N`` pages by number instead of cursor) →
+  ``{"data": {"orders": {"nodes": [...], "pageInfo": {"hasNextPage": bool, "endCursor": str}}}}``.
+- ``POST /body/customers`` with JSON ``{"pagination": {"starting_after": <id>, "limit": n}}`` →
+  ``{"data": [...], "has_more": bool}`` (keyset values in the body only).
+- ``GET /header/customers`` with headers ``X-Page`` (1-based) and ``X-Page-Size`` →
+  ``{"data": [...], "page": p}`` (page values in headers only).
+- ``GET /shapes/customers.jsonl``: customers as JSON lines (``application/x-ndjson``).
+- ``GET /shapes/header_rows`` → ``{"report": {"rows": [[column names], [values], ...]}}`` (flat
+  customer columns; Google Ads / Sheets style).
+- ``GET /shapes/compressed?compression=gzip|zip|encoding`` → ``{"data": [customers]}`` gzip-compressed
+  (``application/gzip``), as ``customers.json`` in a zip archive, or with ``Content-Encoding: gzip``.
+- ``GET /shapes/orders_activity`` → ``{"data": [order + "activity": [{line, sku, qty}]]}`` (the
+  order's items as a nested list, 1–5 per order).
 
 Receiver
 ========

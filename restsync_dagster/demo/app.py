@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import admin, auth, paging, ranged, receiver, reports
+from . import admin, auth, paging, ranged, receiver, reports, shapes
 from .admin import Stats
 from .data import Store
 from .faults import FaultState, with_faults
@@ -70,7 +70,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def data_routes() -> list[BaseRoute]:
-    return [Route("/health", health), *paging.routes(), *receiver.routes(), *ranged.routes(), *reports.routes()]
+    return [Route("/health", health), *paging.routes(), *receiver.routes(), *ranged.routes(), *reports.routes(),
+            *shapes.routes()]
 
 
 def create_app() -> Starlette:

@@ -1,4 +1,4 @@
-"""Auth kinds of SPEC §3.2, enforced on everything mounted under `/auth/{kind}`.
+"""Auth kinds, enforced on everything mounted under `/auth/{kind}`.
 
 Credentials are fixed and public (it is a demo). The stateful kinds issue random tokens or
 sessions with a `ttl` query knob, so tests can watch a client refresh or log in again;

@@ -1,4 +1,4 @@
-"""Every resource under every pagination style restsync supports (SPEC §4.2).
+"""Every resource under every pagination style restsync supports.
 
 `/{style}/{resource}` with style in offset, page, cursor, next, link, keyset. All styles share one
 filtered view (`views.py`), so filters and faults behave identically everywhere; they differ only

@@ -1,4 +1,4 @@
-"""An in-memory `contacts` endpoint that REST-destination pipelines (SPEC §7) deliver to.
+"""An in-memory `contacts` endpoint that REST-destination pipelines deliver to.
 
 It accepts every body shape restsync can send — one object, a list, a list wrapped in any
 (nested) attribute, CSV, url-encoded or multipart fields — upserts by `id`, and keeps a raw log

@@ -7,6 +7,7 @@
     ping.py        the connection test
     preview.py     the first pages of a table and the paginator's decisions (restsync preview)
     bodies.py      body formats, soft failures, record extraction
+    formats.py     compressed bodies, JSON lines, header rows, exploded nested lists
     jsonpath.py    dotted paths into bodies
     ratelimit.py   token bucket + concurrency limiter, retry delays
     redact.py      URL sanitizing and log scrubbing

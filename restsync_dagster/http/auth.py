@@ -1,4 +1,4 @@
-"""Auth kinds of SPEC §3.2 as ``httpx.Auth`` generator flows.
+"""Auth kinds as ``httpx.Auth`` generator flows.
 
 Each kind is one class registered under its ``type`` name in :data:`AUTH_FLOWS`. Token fetches,
 refreshes and cookie logins are extra requests *yielded* from the flow (``response = yield

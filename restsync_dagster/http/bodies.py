@@ -127,7 +127,7 @@ def parse_response(response: httpx.Response, media_type: MediaType) -> Any:
 
 
 def check_success(data: Any, field: str | None, values: list[Any] | None) -> None:
-    """SPEC §4.1 ``success_field``: a page whose field is not one of ``values`` is a soft failure."""
+    """``success_field``: a page whose field is not one of ``values`` is a soft failure."""
     if not field:
         return
     value = find(data, field)

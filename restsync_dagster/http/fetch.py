@@ -28,7 +28,7 @@ import logging
 import time
 import math
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -37,11 +37,16 @@ import httpx
 import orjson
 
 from ..errors import PaginationError, ResponseError
-from .bodies import RecordsNotFound, check_errors, check_success, extract_records, parse_response
+from .bodies import (RecordsNotFound, check_errors, check_success, extract_records, parse_csv, parse_json,
+                     parse_response, parse_xml)
+from .formats import DecodeError, decompress, explode, from_header_rows, parse_jsonl
 from .client import Reply, RequestStats, RestClient
 from .paginators import PageRequest, Paginator, build_paginator
 
 logger = logging.getLogger("restsync.http")
+
+PageRender = Callable[[Any, dict[str, Any]], Any]
+"""Renders a templated value (``params``, ``body``) for one page: ``(value, page) → value``."""
 
 
 @dataclass(slots=True)
@@ -86,7 +91,7 @@ class _TableWalk:
     """Everything fixed for one table walk: request template, parser, caps, naming."""
 
     def __init__(self, client: RestClient, table: Any, *, connection_name: str | None, table_name: str | None,
-                 params_extra: Mapping[str, Any] | None, stats: RequestStats):
+                 params_extra: Mapping[str, Any] | None, stats: RequestStats, page_render: PageRender | None = None):
         self.client = client
         self.table = table
         self.table_name = table_name or table.name
@@ -94,7 +99,9 @@ class _TableWalk:
         self.stats = stats
         self.auth = client.auth_for(table.auth)
         self.rate_limit = client.policy_for(table)
-        self.media_type = client.media_type
+        self.format = table.response.format or client.media_type
+        self.compression = table.response.compression
+        self.explode = table.response.explode
         self.root_key = table.response.root_key
         self.success_field = table.response.success_field
         self.success_values = table.response.success_values
@@ -102,23 +109,52 @@ class _TableWalk:
         self.stop_on_empty_page = bool(getattr(table.pagination, "stop_on_empty_page", False))
         own = table.response.skip_statuses
         self.skip_statuses = frozenset(own if own is not None else getattr(client.connection, "skip_statuses", ()))
-        params = {k: v for k, v in table.params.items() if v is not None}
-        if params_extra:
-            params.update({k: v for k, v in params_extra.items() if v is not None})
+        self.page_render = page_render
+        self.params_extra = {k: v for k, v in (params_extra or {}).items() if v is not None}
         headers = {str(k): str(v) for k, v in table.headers.items() if v is not None}
         self.first_request = PageRequest(
             method=table.method,
             url=client.url_for(table.endpoint),
-            params=params,
+            params=self._params(table.params),
             headers=headers,
             json=table.body if table.method == "POST" else None,
         )
+
+    def _params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {**{k: v for k, v in params.items() if v is not None}, **self.params_extra}
+
+    def request_for(self, paginator: Paginator, number: int) -> PageRequest:
+        """Page ``number``'s request with the table's ``params`` and ``body`` rendered from the
+        paginator's state (``{{ page.cursor }}``, ``{{ page.number }}``, …; a value the paginator does
+        not have, such as the first page's cursor, is empty), then its values injected."""
+        request = self.first_request.copy()
+        if self.page_render is not None:
+            page = {k: "" if v is None else v for k, v in paginator.page_context().items()}
+            if page["number"] == "":
+                page["number"] = number
+            request.params = self._params(self.page_render(self.table.params, page))
+            if self.table.method == "POST":
+                request.json = self.page_render(self.table.body, page)
+        paginator.init_request(request)
+        paginator.update_request(request)
+        return request
+
+    def next_request(self, paginator: Paginator, request: PageRequest, number: int) -> PageRequest:
+        """Page ``number``'s request after ``request``, from the paginator's state."""
+        if self.page_render is not None:
+            return self.request_for(paginator, number)
+        following = request.copy()
+        paginator.update_request(following)
+        return following
 
     def where(self, number: int) -> str:
         return f"connection {self.connection_name!r}, table {self.table_name!r}, page {number}"
 
     def parse(self, response: httpx.Response) -> Any:
-        data = parse_response(response, self.media_type)  # type: ignore[arg-type]
+        if self.compression is None and self.format not in ("jsonl", "header_rows"):
+            data = parse_response(response, self.format)  # type: ignore[arg-type]
+        else:
+            data = self._decode(response)
         if self.success_field:
             check_success(data, self.success_field, self.success_values)
         if self.error_path:
@@ -132,16 +168,46 @@ class _TableWalk:
             stats=self.stats, skip_statuses=self.skip_statuses,
         )
 
+    def _decode(self, response: httpx.Response) -> Any:
+        """The parsed body of a compressed answer or of JSON lines / header rows."""
+        try:
+            parts = decompress(response.content, self.compression)
+            if self.format in ("jsonl", "csv"):
+                return [record for part in parts for record in
+                        (parse_jsonl(part) if self.format == "jsonl" else parse_csv(part.decode("utf-8-sig")))]
+            if len(parts) != 1:
+                raise DecodeError(f"the zip archive holds {len(parts)} files; format {self.format} reads exactly one")
+            if self.format == "xml":
+                return parse_xml(parts[0]) if parts[0].strip() else None
+            return parse_json(parts[0], response.headers.get("content-type", ""))
+        except (DecodeError, UnicodeDecodeError) as exc:
+            raise ResponseError(f"connection {self.connection_name!r}, table {self.table_name!r}: {exc}") from None
+
     def records(self, data: Any, number: int) -> list[Any]:
-        if self.media_type == "csv":
+        if self.format in ("csv", "jsonl"):
             return data if data is not None else []
         try:
-            return extract_records(data, self.root_key)
+            records = extract_records(data, self.root_key)
         except RecordsNotFound as exc:
             raise ResponseError(
                 f"{self.where(number)}: response.root_key {exc.path!r} found nothing; "
                 f"the page has keys {exc.keys}"
             ) from None
+        if self.format == "header_rows":
+            try:
+                return from_header_rows(records)
+            except DecodeError as exc:
+                raise ResponseError(f"{self.where(number)}: format header_rows: {exc}") from None
+        return records
+
+    def rows(self, records: list[Any], number: int) -> list[Any]:
+        """The page's rows: its records, or the elements of their ``response.explode`` lists."""
+        if self.explode is None:
+            return records
+        try:
+            return explode(records, self.explode)
+        except DecodeError as exc:
+            raise ResponseError(f"{self.where(number)}: {exc}") from None
 
 
 def iter_pages(
@@ -155,6 +221,7 @@ def iter_pages(
     max_pages: int | None = None,
     max_records: int | None = None,
     prefetch: bool = True,
+    page_render: PageRender | None = None,
 ) -> Iterator[Page]:
     """Yield the pages of ``table`` (a ``config.pipeline.Table``) in order.
 
@@ -163,17 +230,17 @@ def iter_pages(
     is logged as a warning and the last page is truncated to ``max_records``. ``stats`` is updated
     as pages arrive. Raises ``HttpError``/``AuthError`` when a request fails for good,
     ``ResponseError`` for a body without records where the table says, and ``PaginationError``
-    for a loop.
+    for a loop. ``page_render(value, page)`` renders the table's ``params`` and ``body`` for each
+    page from the paginator state (``page`` holds ``cursor``, ``offset``, ``number``, ``size``).
     """
     stats = stats if stats is not None else RequestStats()
     walk = _TableWalk(client, table, connection_name=connection_name, table_name=table_name,
-                      params_extra=params_extra, stats=stats)
+                      params_extra=params_extra, stats=stats, page_render=page_render)
     paginator = build_paginator(table.pagination)
     pagination_cap = getattr(table.pagination, "max_pages", None)
     page_cap = _min_cap(pagination_cap, table.max_pages, max_pages)
     record_cap = _min_cap(table.max_records, max_records)
-    request = walk.first_request.copy()
-    paginator.init_request(request)
+    request = walk.request_for(paginator, 1)
     width = (walk.rate_limit.max_concurrency or 1) if walk.rate_limit is not None else 1
     yield from _walk(walk, paginator, request, page_cap, record_cap, stats,
                      prefetch=prefetch and table.pagination is not None and page_cap != 1, width=width)
@@ -183,8 +250,8 @@ def _skipped_page(walk: _TableWalk, reply: Reply, number: int) -> Page:
     """The empty page of a response whose status the table skips (a 404 for a deleted parent)."""
     response = reply.response
     decision = f"status {response.status_code} is in skip_statuses: no records, stop"
-    if logger.isEnabledFor(logging.INFO):
-        logger.info(walk.client.secrets.redact(f"{walk.where(number)}: {decision}"))
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(walk.client.secrets.redact(f"{walk.where(number)}: {decision}"))
     return Page(number=number, url=walk.client.describe_url(response.request.url), status=response.status_code,
                 content=b"", records=[], decision=decision, elapsed_s=reply.elapsed_s)
 
@@ -219,9 +286,10 @@ class _PagesAhead:
 def _plan_ahead(walk: _TableWalk, paginator: Paginator, request: PageRequest, width: int, number: int,
                 seen: int, page_records: int, page_cap: int | None, record_cap: int | None) -> _PagesAhead | None:
     """After the first page: the pages to request concurrently, within the caps, or None."""
-    remaining = paginator.remaining_requests(request)
-    if not remaining:
+    states = paginator.remaining_states()
+    if not states:
         return None
+    remaining = [walk.next_request(state, request, number + i) for i, state in enumerate(states, 1)]
     if page_cap is not None:
         remaining = remaining[:max(page_cap - number, 0)]
     if record_cap is not None and page_records:
@@ -271,6 +339,10 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
             if has_next and not records and walk.stop_on_empty_page:
                 decision += "; empty page and stop_on_empty_page: stop"
                 has_next = False
+            if walk.explode is not None:
+                count = len(records)
+                records = walk.rows(records, number)
+                decision += f"; explode {walk.explode!r}: {count} records → {len(records)} rows"
 
             if record_cap is not None and seen + len(records) >= record_cap:
                 keep = record_cap - seen
@@ -289,8 +361,7 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
             upcoming: Future[Reply] | None = None
             next_request: PageRequest | None = None
             if has_next:
-                next_request = request.copy()
-                paginator.update_request(next_request)
+                next_request = walk.next_request(paginator, request, number + 1)
                 if next_request.signature() == request.signature():
                     raise PaginationError(
                         f"{walk.where(number + 1)}: the next request would repeat page {number}'s "

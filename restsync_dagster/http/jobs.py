@@ -12,10 +12,8 @@ links) are fetched without the connection's auth flow.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +24,7 @@ from ..errors import JobError
 from .bodies import RecordsNotFound, extract_records, parse_json
 from .client import RequestStats, RestClient
 from .fetch import Page
+from .formats import DecodeError, decompress, parse_jsonl
 from .jsonpath import MISSING, find, keys_of
 
 Render = Callable[[str, dict], str]
@@ -101,12 +100,15 @@ def _json(response: Any) -> Any:
 
 def decode_file(content: bytes, download: Any, *, where: str) -> list[Any]:
     """The records of one result file, decompressed and parsed per ``download``."""
-    parts = _decompress(content, download.compression, where)
+    try:
+        parts = decompress(content, None if download.compression == "none" else download.compression)
+    except DecodeError as exc:
+        raise JobError(f"{where}: {exc}") from None
     records: list[Any] = []
     for part in parts:
         try:
             if download.format == "jsonl":
-                records.extend(orjson.loads(line) for line in part.splitlines() if line.strip())
+                records.extend(parse_jsonl(part))
             elif download.format == "csv":
                 records.extend(csv.DictReader(io.StringIO(part.decode("utf-8-sig"))))
             else:
@@ -116,17 +118,3 @@ def decode_file(content: bytes, download: Any, *, where: str) -> list[Any]:
         except (orjson.JSONDecodeError, UnicodeDecodeError, csv.Error, ValueError) as exc:
             raise JobError(f"{where}: not a valid {download.format} file: {str(exc).splitlines()[0]}") from None
     return records
-
-
-def _decompress(content: bytes, compression: str, where: str) -> list[bytes]:
-    if compression == "auto":
-        compression = "gzip" if content[:2] == b"\x1f\x8b" else "zip" if content[:4] == b"PK\x03\x04" else "none"
-    try:
-        if compression == "gzip":
-            return [gzip.decompress(content)]
-        if compression == "zip":
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                return [archive.read(info) for info in archive.infolist() if not info.is_dir()]
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise JobError(f"{where}: cannot decompress the file as {compression}: {exc}") from None
-    return [content]

@@ -1,4 +1,4 @@
-"""Dotted paths into parsed bodies (SPEC §4.2).
+"""Dotted paths into parsed bodies.
 
 A path first matches a key spelled exactly so (``@odata.nextLink`` is one key), then walks nested
 objects (``paging.next.after``) and list indices (``items.0.id``). ``MISSING`` tells "absent" apart

@@ -1,4 +1,4 @@
-"""Paginators of SPEC §4.2, one class per ``pagination.type``, registered in :data:`PAGINATORS`.
+"""Paginators, one class per ``pagination.type``, registered in :data:`PAGINATORS`.
 
 The protocol follows dlt's ``paginators.py``:
 
@@ -14,6 +14,8 @@ so every paginator gets them identically.
 """
 
 from __future__ import annotations
+
+import copy
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -51,8 +53,30 @@ class PageRequest:
     def signature(self) -> tuple[Any, ...]:
         """What makes two requests the same request (for loop detection)."""
         params = tuple(sorted((str(k), str(v)) for k, v in self.params.items()))
+        headers = tuple(sorted(self.headers.items()))
         body = orjson.dumps(self.json, option=orjson.OPT_SORT_KEYS) if self.json is not None else b""
-        return (self.method, self.url, params, body)
+        return (self.method, self.url, params, headers, body)
+
+    def set_value(self, into: str, path: str, value: Any) -> None:
+        """Write ``value`` as query parameter or header ``path``, or at dotted ``path`` in the JSON
+        body (objects on the way are created; the body is copied, never changed in place)."""
+        if into == "query":
+            self.params[path] = value
+        elif into == "header":
+            self.headers[path] = str(value)
+        else:
+            self.json = _with_value(self.json, path.split("."), value)
+
+
+def _with_value(body: Any, keys: list[str], value: Any) -> Any:
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise PaginationError(f"cannot write a pagination value into the body at {keys[0]!r}: "
+                              f"the body there is {type(body).__name__}, not an object")
+    out = dict(body)
+    out[keys[0]] = value if len(keys) == 1 else _with_value(body.get(keys[0]), keys[1:], value)
+    return out
 
 
 PAGINATORS: Registry[type["Paginator"]] = Registry("pagination")
@@ -72,6 +96,10 @@ class Paginator(ABC):
     def init_request(self, request: PageRequest) -> None:
         """Set the first page's parameters."""
 
+    def page_context(self) -> dict[str, Any]:
+        """``{{ page.* }}`` for the next request: ``cursor``, ``offset``, ``number``, ``size``."""
+        return {"cursor": None, "offset": None, "number": None, "size": None}
+
     @abstractmethod
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         """Read the page just received; set ``has_next_page`` and ``decision``."""
@@ -79,9 +107,9 @@ class Paginator(ABC):
     def update_request(self, request: PageRequest) -> None:
         """Turn the state into the next request."""
 
-    def remaining_requests(self, request: PageRequest) -> list[PageRequest] | None:
-        """After a page that told the total: every request still to make, in page order, built on
-        ``request`` (the one just sent). None when the walk cannot know them up front."""
+    def remaining_states(self) -> list["Paginator"] | None:
+        """After a page that told the total: a copy of this paginator positioned at each page still
+        to request, in page order. None when the walk cannot know them up front."""
         return None
 
     def _stop(self, decision: str) -> None:
@@ -98,6 +126,37 @@ class Paginator(ABC):
 
     def _state(self) -> dict[str, Any]:
         return {}
+
+
+class _ValuePaginator(Paginator):
+    """A paginator that sends one value (offset, page, cursor, last key) and maybe a page size,
+    each where ``inject`` / ``size_inject`` say (the query string by default)."""
+
+    value_param: ClassVar[str]
+    size_param: ClassVar[str]
+
+    def value(self) -> Any:
+        """The value the next request sends; None sends nothing."""
+        raise NotImplementedError
+
+    def _put(self, request: PageRequest, inject: Any, default: str, value: Any) -> None:
+        into = inject.into if inject is not None else "query"
+        path = inject.path if inject is not None and inject.path else default
+        request.set_value(into, path, value)
+
+    def init_request(self, request: PageRequest) -> None:
+        size = getattr(self.model, "page_size", None)
+        if size is not None:
+            self._put(request, self.model.size_inject, getattr(self.model, self.size_param), size)
+        self.update_request(request)
+
+    def update_request(self, request: PageRequest) -> None:
+        value = self.value()
+        if value is not None:
+            self._put(request, self.model.inject, getattr(self.model, self.value_param), value)
+
+    def page_context(self) -> dict[str, Any]:
+        return {**super().page_context(), "size": getattr(self.model, "page_size", None)}
 
 
 class SinglePage(Paginator):
@@ -118,10 +177,11 @@ def _number(value: Any, path: str, what: str) -> int | None:
         raise PaginationError(f"{what} at {path!r} is {value!r}, expected a number") from None
 
 
-def _with_param(request: PageRequest, name: str, value: Any) -> PageRequest:
-    copy = request.copy()
-    copy.params[name] = value
-    return copy
+def _at(paginator: Paginator, **state: Any) -> Paginator:
+    positioned = copy.copy(paginator)
+    for name, value in state.items():
+        setattr(positioned, name, value)
+    return positioned
 
 
 def _show(value: Any, limit: int = 40) -> str:
@@ -130,18 +190,22 @@ def _show(value: Any, limit: int = 40) -> str:
 
 
 @PAGINATORS.register
-class OffsetPaginator(Paginator):
+class OffsetPaginator(_ValuePaginator):
     type = "offset"
     model: OffsetPagination
+    value_param = "offset_param"
+    size_param = "limit_param"
 
     def __init__(self, model: OffsetPagination):
         super().__init__(model)
         self.offset = model.start
         self.total: int | None = None
 
-    def init_request(self, request: PageRequest) -> None:
-        request.params[self.model.offset_param] = self.offset
-        request.params[self.model.limit_param] = self.model.page_size
+    def value(self) -> Any:
+        return self.offset
+
+    def page_context(self) -> dict[str, Any]:
+        return {**super().page_context(), "offset": self.offset}
 
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         size, count, current = self.model.page_size, len(records), self.offset
@@ -156,33 +220,32 @@ class OffsetPaginator(Paginator):
             return self._stop(f"{head}; next offset {self.offset} ≥ total {total}: stop")
         self._next(f"{head}, next offset={self.offset}")
 
-    def update_request(self, request: PageRequest) -> None:
-        request.params[self.model.offset_param] = self.offset
-
-    def remaining_requests(self, request: PageRequest) -> list[PageRequest] | None:
+    def remaining_states(self) -> list[Paginator] | None:
         if self.total is None or not self.has_next_page:
             return None
-        return [_with_param(request, self.model.offset_param, offset)
-                for offset in range(self.offset, self.total, self.model.page_size)]
+        return [_at(self, offset=offset) for offset in range(self.offset, self.total, self.model.page_size)]
 
     def _state(self) -> dict[str, Any]:
         return {"offset": self.offset, "limit": self.model.page_size}
 
 
 @PAGINATORS.register
-class PageNumberPaginator(Paginator):
+class PageNumberPaginator(_ValuePaginator):
     type = "page_number"
     model: PageNumberPagination
+    value_param = "page_param"
+    size_param = "size_param"
 
     def __init__(self, model: PageNumberPagination):
         super().__init__(model)
         self.page = model.start_page
         self.total: int | None = None
 
-    def init_request(self, request: PageRequest) -> None:
-        request.params[self.model.page_param] = self.page
-        if self.model.page_size is not None:
-            request.params[self.model.size_param] = self.model.page_size
+    def value(self) -> Any:
+        return self.page
+
+    def page_context(self) -> dict[str, Any]:
+        return {**super().page_context(), "number": self.page}
 
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         size, count, current = self.model.page_size, len(records), self.page
@@ -199,31 +262,31 @@ class PageNumberPaginator(Paginator):
         self.page = current + 1
         self._next(f"{head}, next page={self.page}")
 
-    def update_request(self, request: PageRequest) -> None:
-        request.params[self.model.page_param] = self.page
-
-    def remaining_requests(self, request: PageRequest) -> list[PageRequest] | None:
+    def remaining_states(self) -> list[Paginator] | None:
         if self.total is None or not self.has_next_page:
             return None
-        return [_with_param(request, self.model.page_param, page)
-                for page in range(self.page, self.model.start_page + self.total)]
+        return [_at(self, page=page) for page in range(self.page, self.model.start_page + self.total)]
 
     def _state(self) -> dict[str, Any]:
         return {"page": self.page, "page_size": self.model.page_size}
 
 
 @PAGINATORS.register
-class CursorPaginator(Paginator):
+class CursorPaginator(_ValuePaginator):
     type = "cursor"
     model: CursorPagination
+    value_param = "cursor_param"
+    size_param = "limit_param"
 
     def __init__(self, model: CursorPagination):
         super().__init__(model)
         self.cursor: Any = None
 
-    def init_request(self, request: PageRequest) -> None:
-        if self.model.page_size is not None:
-            request.params[self.model.limit_param] = self.model.page_size
+    def value(self) -> Any:
+        return self.cursor
+
+    def page_context(self) -> dict[str, Any]:
+        return {**super().page_context(), "cursor": self.cursor}
 
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         sent = f"cursor={_show(self.cursor)}" if self.cursor is not None else "first page"
@@ -235,9 +298,6 @@ class CursorPaginator(Paginator):
             return self._stop(f"{head}; {self.model.cursor_field!r} is empty: stop")
         self.cursor = cursor
         self._next(f"{head}, next cursor={_show(cursor)}")
-
-    def update_request(self, request: PageRequest) -> None:
-        request.params[self.model.cursor_param] = self.cursor
 
     def _state(self) -> dict[str, Any]:
         return {"cursor": self.cursor}
@@ -289,17 +349,21 @@ class LinkHeaderPaginator(_NextUrlPaginator):
 
 
 @PAGINATORS.register
-class KeysetPaginator(Paginator):
+class KeysetPaginator(_ValuePaginator):
     type = "keyset"
     model: KeysetPagination
+    value_param = "param"
+    size_param = "limit_param"
 
     def __init__(self, model: KeysetPagination):
         super().__init__(model)
         self.after: Any = None
 
-    def init_request(self, request: PageRequest) -> None:
-        if self.model.page_size is not None:
-            request.params[self.model.limit_param] = self.model.page_size
+    def value(self) -> Any:
+        return self.after
+
+    def page_context(self) -> dict[str, Any]:
+        return {**super().page_context(), "cursor": self.after}
 
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         sent = f"{self.model.param}={_show(self.after)}" if self.after is not None else "first page"
@@ -319,9 +383,6 @@ class KeysetPaginator(Paginator):
             )
         self.after = key
         self._next(f"{head}, next {self.model.param}={_show(key)}")
-
-    def update_request(self, request: PageRequest) -> None:
-        request.params[self.model.param] = self.after
 
     def _state(self) -> dict[str, Any]:
         return {self.model.param: self.after}

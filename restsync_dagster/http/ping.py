@@ -1,4 +1,4 @@
-"""The connection test of SPEC §3.1 (``restsync ping CONNECTION``)."""
+"""The connection test (``restsync ping CONNECTION``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request budgets and retry delays (SPEC §3.1 ``rate_limit``).
+"""Request budgets and retry delays.
 
 A :class:`Limiter` combines a pacing token bucket (``requests_per_second``, no burst: requests are
 spaced evenly) with a semaphore (``max_concurrency``). A :class:`~restsync_dagster.http.RestClient`

@@ -3,8 +3,8 @@
 The Dagster layer calls ``sync_table`` with an iterable of pages; everything else here is the
 machinery behind it, exported for child tables (``read_table_keys``), reverse ETL (``iter_table_batches``) and maintenance (``compact``, ``vacuum``).
 
-    types.Typer        pages → typed polars frames (declared or inferred schema, SPEC §6)
-    transform          columns.include/exclude and the transformations of SPEC §4.4
+    types.Typer        pages → typed polars frames (declared or inferred schema)
+    transform          columns.include/exclude and the transformations
     delta.DeltaWriter  frames → one Delta commit (append, overwrite, partition, merge, history)
     state              the incremental cursor, stored in commit metadata
     sync               the entry point tying them together

@@ -1,4 +1,4 @@
-"""Vectorized casts from raw JSON values to the column types of SPEC §6.
+"""Vectorized casts from raw JSON values to the restsync column types.
 
 A column is first built from its Python values with a strict polars constructor (``Int64`` for a
 ``long`` column, ``String`` for a ``timestamp`` column, …), which is as fast as the DataFrame

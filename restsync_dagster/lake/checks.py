@@ -1,4 +1,4 @@
-"""Asset checks computed on the written Delta table (SPEC §5.2), without Dagster."""
+"""Asset checks computed on the written Delta table, without Dagster."""
 
 from __future__ import annotations
 

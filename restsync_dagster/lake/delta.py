@@ -1,4 +1,4 @@
-"""Writing one sync to a Delta table as exactly one commit, whatever the mode (SPEC §4.1, §11).
+"""Writing one sync to a Delta table as exactly one commit, whatever the mode.
 
 =============  ==================================================================================
 mode           commit

@@ -1,4 +1,4 @@
-"""Column types guessed from JSON values, for tables without a declared schema (SPEC §6).
+"""Column types guessed from JSON values, for tables without a declared schema.
 
 Only the JSON type of a value counts, never the look of a string: ``"2024-01-01"`` stays a
 ``string`` and ``"42"`` stays a ``string`` until the schema declares otherwise, so an inferred

@@ -1,4 +1,4 @@
-"""Table maintenance run on the destination cadence (SPEC §4.3): compaction and vacuum.
+"""Table maintenance run on the destination cadence: compaction and vacuum.
 
 Many small syncs leave many small files; ``compact`` rewrites them into larger ones (a commit with
 ``dataChange=false``, so readers and the incremental cursor are unaffected). ``vacuum`` first

@@ -6,7 +6,7 @@ key hash), the surviving rows are marked in a one-bit-per-row bitmap, and the ro
 it a row group at a time. The result feeds ``DeltaTable.merge(..., streamed_exec=True)``, whose own
 memory (delta-rs' hash join) grows with the source and the files it rewrites.
 
-History mode (SPEC §4.4) is a single merge whose source holds every synced row once with a merge
+History mode is a single merge whose source holds every synced row once with a merge
 key (it closes the current version of a changed row, or inserts a new key) plus, for changed keys
 only, a second copy with a null merge key (which never matches, so it is inserted as the new
 current version). Which keys changed is decided before the merge by comparing a hash of the

@@ -1,6 +1,6 @@
 """Bounded Parquet part files written as pages arrive, committed later in one Delta transaction.
 
-``write_deltalake`` fed a ``RecordBatchReader`` grows by about 50 MB per million rows (SPEC §11), so
+``write_deltalake`` fed a ``RecordBatchReader`` grows by about 50 MB per million rows, so
 a sync writes its own part files instead: frames are buffered up to one row group, flushed, and a
 file is closed once it reaches ``rows_per_file`` or ``bytes_per_file``. Memory stays at about one
 row group whatever the size of the sync. ``close`` returns the Delta ``AddAction``s (with row counts,

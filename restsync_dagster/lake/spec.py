@@ -69,16 +69,20 @@ class Col:
 
 
 def _walk(record: Any, dotted: str, path: tuple[str, ...]) -> Any:
-    # SPEC §4.2: a key spelled exactly like the dotted path wins over walking nested objects.
+    # a key spelled exactly like the dotted path wins over walking nested objects.
     if record.__class__ is not dict:
         return None
     if dotted in record:
         return record[dotted]
     value: Any = record
     for part in path:
-        if value.__class__ is not dict:
+        if value.__class__ is dict:
+            value = value.get(part)
+        elif value.__class__ is list and part.lstrip("-").isdigit():
+            index = int(part)
+            value = value[index] if -len(value) <= index < len(value) else None
+        else:
             return None
-        value = value.get(part)
     return value
 
 

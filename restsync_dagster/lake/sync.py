@@ -6,7 +6,7 @@ knows nothing about HTTP or Dagster: pages are any iterable of ``list[dict]``, s
 file or a test generator all work, and an exception raised by the iterable aborts the sync with the
 table untouched.
 
-The write mode follows SPEC §4.1: history_mode → ``history``; a partition key → ``overwrite`` of
+The write mode: history_mode → ``history``; a partition key → ``overwrite`` of
 that partition (deduplicated by ``primary_key`` when there is one); ``append_only`` → ``append``;
 a ``primary_key`` → ``merge``; otherwise ``overwrite`` of the whole table.
 """

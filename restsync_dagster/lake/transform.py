@@ -1,4 +1,4 @@
-"""``columns.include``/``exclude`` and the transformations of SPEC §4.4, as polars expressions.
+"""``columns.include``/``exclude`` and the transformations, as polars expressions.
 
 They run after typing and before writing, in the order the pipeline lists them. Which name a column
 ends with is decided by ``config.columns`` (the rule validation uses too). Columns named

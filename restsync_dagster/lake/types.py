@@ -1,4 +1,4 @@
-"""Typing pages of JSON records into polars DataFrames (SPEC §6).
+"""Typing pages of JSON records into polars DataFrames.
 
 ``Typer`` turns each page (a ``list[dict]`` as parsed by orjson) into a DataFrame with a stable
 schema: the declared columns in declared order, or, without a schema, the columns inferred from the

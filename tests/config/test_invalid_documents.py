@@ -120,6 +120,8 @@ CASES = [
     Case("jwt_no_key", setp("auth", value={"type": "jwt_bearer", "token_url": "/t", "issuer": "i"}, file=API), API, "auth", "exactly one of 'key_file'"),
     Case("jwt_pem_no_issuer", setp("auth", value={"type": "jwt_bearer", "private_key": "{{ env.PEM }}", "token_url": "/t"}, file=API), API, "auth", "'issuer' is required"),
     Case("jwt_lifetime", setp("auth", value={"type": "jwt_bearer", "key_file": "sa.json", "lifetime_s": 7200}, file=API), API, "auth.lifetime_s", "3600"),
+    Case("skip_statuses_not_error", setp("tables", 0, "response", value={"root_key": "data", "skip_statuses": [200]}), P, "tables[0].response.skip_statuses", "between 400 and 599, got 200"),
+    Case("connection_skip_statuses", setp("skip_statuses", value=["nope"], file=API), API, "skip_statuses[0]", "valid integer"),
     Case("cookie_no_login", setp("auth", value={"type": "cookie"}, file=API), API, "auth.login", "missing required key 'login'"),
     Case("delta_no_path", delp("path", file="connections/lake.yaml"), "connections/lake.yaml", "path", "missing required key 'path'"),
     Case("hook_no_url", delp("url", file=HOOK), HOOK, "url", "missing required key 'url'"),

@@ -19,6 +19,9 @@ JOB = {
 }
 
 
+OFF = {"type": "offset", "page_size": 10}
+
+
 def job(**parts):
     return {k: {**v, **parts.get(k, {})} for k, v in JOB.items()}
 
@@ -51,6 +54,19 @@ CASES = [
     Case("job_bad_format", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(download={"format": "parquet"}))), P, "tables[0].job.download.format", "'jsonl'"),
     Case("job_unknown_attribute", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(poll={"path": "/r/{{ job.name }}"}))), P, "tables[0].job.poll.path", "'job.name' is not available"),
     Case("job_var_outside_poll", both(delp("tables", 0, "pagination"), setp("tables", 0, "job", value=job(create={"body": {"x": "{{ job.id }}"}}))), P, "tables[0].job.create.body.x", "unknown template variable 'job'"),
+    Case("inject_body_on_get", setp("tables", 0, "pagination", value={**OFF, "inject": {"into": "body", "path": "p.offset"}}), P, "tables[0]", "into 'body' needs method POST"),
+    Case("inject_body_without_path", both(setp("tables", 0, "method", value="POST"), setp("tables", 0, "pagination", value={**OFF, "inject": {"into": "body"}})), P, "tables[0]", "into 'body' needs a 'path'"),
+    Case("inject_unknown_place", setp("tables", 0, "pagination", value={**OFF, "inject": {"into": "cookie"}}), P, "tables[0].pagination.inject.into", "'query'"),
+    Case("inject_empty_segment", setp("tables", 0, "pagination", value={**OFF, "inject": {"into": "query", "path": "a..b"}}), P, "tables[0].pagination.inject.path", "dotted path"),
+    Case("size_inject_without_page_size", setp("tables", 0, "pagination", value={"type": "cursor", "cursor_field": "next", "size_inject": {"into": "header", "path": "X-Limit"}}), P, "tables[0]", "size_inject needs 'page_size'"),
+    Case("inject_on_next_link", setp("tables", 0, "pagination", value={"type": "next_link", "inject": {"into": "header"}}), P, "tables[0].pagination.inject", "inject"),
+    Case("page_without_pagination", both(delp("tables", 0, "pagination"), setp("tables", 0, "params", value={"o": "{{ page.offset }}"})), P, "tables[0].params.o", "unknown template variable 'page'"),
+    Case("page_unknown_attribute", setp("tables", 0, "params", value={"o": "{{ page.total }}"}), P, "tables[0].params.o", "'page.total' is not available"),
+    Case("page_outside_params_and_body", setp("tables", 0, "headers", value={"X-Page": "{{ page.number }}"}), P, "tables[0].headers.X-Page", "unknown template variable 'page'"),
+    Case("format_unknown", setp("tables", 0, "response", value={"format": "parquet"}), P, "tables[0].response.format", "'header_rows'"),
+    Case("compression_unknown", setp("tables", 0, "response", value={"compression": "brotli"}), P, "tables[0].response.compression", "'gzip'"),
+    Case("jsonl_with_root_key", setp("tables", 0, "response", value={"format": "jsonl", "root_key": "data"}), P, "tables[0].response", "'root_key' reads a JSON document; format jsonl"),
+    Case("explode_empty_segment", setp("tables", 0, "response", value={"explode": "data..items"}), P, "tables[0].response.explode", "dotted path"),
 ]
 
 

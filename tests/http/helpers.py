@@ -90,3 +90,16 @@ class ScriptedServer:
                 payload = body if isinstance(body, bytes) else body.encode()
                 conn.sendall(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
                              f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+
+
+def rsa_pem_pair() -> tuple[str, str]:
+    """A fresh RSA key pair as PEM text (private PKCS#8, public SubjectPublicKeyInfo) for JWT tests."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public

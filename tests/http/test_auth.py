@@ -12,15 +12,13 @@ from urllib.parse import parse_qs
 import jwt
 import orjson
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from restsync_dagster.errors import AuthError
 from restsync_dagster.http import AUTH_FLOWS, RestClient, UnknownTypeError, build_auth
 from restsync_dagster.secrets import Secrets
-from tests.http.helpers import connection
+from tests.http.helpers import connection, rsa_pem_pair
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -87,12 +85,7 @@ def ok_jwt_bearer(httpbin: str, server: HTTPServer) -> tuple[str, dict, str, Cal
 
 @functools.cache
 def _rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+    return rsa_pem_pair()
 
 
 def ok_cookie(httpbin: str, server: HTTPServer) -> tuple[str, dict, str, Callable[[Any], bool]]:

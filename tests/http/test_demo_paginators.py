@@ -6,13 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 import pytest
 
 from restsync_dagster.errors import PaginationError
 from restsync_dagster.http import AUTH_FLOWS, PAGINATORS, RequestStats, iter_pages
-from tests.http.helpers import table
+from tests.http.helpers import rsa_pem_pair, table
 
 DemoServer = pytest.importorskip("restsync_dagster.demo.server").DemoServer
 
@@ -75,11 +73,7 @@ def test_demo_faults_are_retried(demo: str, make_client: Any) -> None:
         assert stats.retries == 1, knob
 
 
-_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-_PRIVATE = _KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode()
-_PUBLIC = _KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+_PRIVATE, _PUBLIC = rsa_pem_pair()
 
 AUTH = {
     "none": ("", {"type": "none"}),

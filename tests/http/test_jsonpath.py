@@ -12,6 +12,8 @@ DATA = {
     "a.b": {"c": 1},
     "a": {"b": {"c": 2}, "x": None},
     "items": [{"id": 1}, {"id": 2}],
+    "keys": ["k0", "k1"],
+    "data": {"items": [{"id": 7}, {"id": 8}]},
 }
 
 
@@ -25,6 +27,11 @@ DATA = {
         ("items.1.id", 2),
         ("items.-1.id", 2),
         ("items.5.id", MISSING),
+        ("keys.0", "k0"),
+        ("keys.-1", "k1"),
+        ("keys.2", MISSING),
+        ("data.items.-1.id", 8),
+        ("data.items.0", {"id": 7}),
         ("paging.prev", MISSING),
         ("nope", MISSING),
         ("", DATA),

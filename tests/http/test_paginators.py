@@ -293,3 +293,16 @@ def test_paginator_str_shows_its_state(kind: str) -> None:
     model = TypeAdapter(Pagination).validate_python(SCENARIOS[kind][0])
     text = str(build_paginator(model))
     assert type(build_paginator(model)).__name__ in text and "has_next_page=True" in text
+
+
+def test_set_value_writes_a_nested_body_path_without_changing_the_original():
+    from restsync_dagster.http.paginators import PageRequest
+
+    first = PageRequest("POST", "http://x/", json={"query": "q", "pagination": {"limit": 5}})
+    second = first.copy()
+    second.set_value("body", "pagination.starting_after", 7)
+    second.set_value("header", "X-Cursor", 7)
+    assert first.json == {"query": "q", "pagination": {"limit": 5}}
+    assert second.json == {"query": "q", "pagination": {"limit": 5, "starting_after": 7}}
+    assert second.headers == {"X-Cursor": "7"}
+    assert first.signature() != second.signature()

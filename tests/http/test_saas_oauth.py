@@ -14,8 +14,6 @@ from typing import Any
 import dagster as dg
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from deltalake import DeltaTable
 
 from restsync_dagster.dagster.factory import build_definitions
@@ -25,7 +23,7 @@ from restsync_dagster.http import RestClient
 from restsync_dagster.http.token_store import TokenStore
 from restsync_dagster.secrets import Secrets
 from tests.dagster.conftest import make_project
-from tests.http.helpers import connection
+from tests.http.helpers import connection, rsa_pem_pair
 
 CUSTOMERS = "/auth/oauth2/offset/customers"
 
@@ -134,18 +132,9 @@ def test_refresh_tokens_never_reach_the_log(api, tmp_path, caplog):
 
 
 # ----------------------------------------------------------------------------- JWT bearer
-def rsa_pem() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
-
-
 @pytest.fixture(scope="module")
 def keys() -> tuple[str, str]:
-    return rsa_pem()
+    return rsa_pem_pair()
 
 
 def service_account(path: Path, base: str, private: str, email: str = "sync@demo.iam") -> Path:
@@ -173,7 +162,7 @@ def test_a_service_account_key_file_is_exchanged_for_an_access_token(api, tmp_pa
 
 def test_a_pem_key_with_the_wrong_signer_fails_clearly(api, tmp_path, keys):
     _, public = keys
-    other, _ = rsa_pem()
+    other, _ = rsa_pem_pair()
     httpx.post(f"{api}/_admin/jwt_keys", json={"issuer": "etl@demo", "public_key": public}).raise_for_status()
     auth = {"type": "jwt_bearer", "private_key": other, "issuer": "etl@demo", "token_url": "/oauth/token"}
     with client_for(api, auth, TokenStore(tmp_path)) as client, pytest.raises(AuthError) as caught:

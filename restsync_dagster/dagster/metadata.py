@@ -1,0 +1,68 @@
+"""What a table's materialization shows in the Dagster UI: Dagster's standard keys plus ``restsync/*``.
+
+Every value reads as text a person understands: no ``None``, no Python reprs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from ..config.pipeline import Table
+from ..engine import TableSyncResult
+from ..secrets import GLOBAL
+
+PIPELINE_TAG = "restsync/pipeline"
+
+
+def tag_run(context: Any, pipeline_key: str) -> None:
+    """Give the run the pipeline's tag when whatever launched it (the UI's asset job, automation) did not."""
+    if PIPELINE_TAG not in context.run.tags:
+        context.instance.add_run_tags(context.run.run_id, {PIPELINE_TAG: pipeline_key})
+
+
+def _text(value: Any, empty: str = "none yet") -> dg.MetadataValue:
+    return dg.MetadataValue.text(empty if value is None or value == "" else str(value))
+
+
+def column_types(table: Table, schema: list[tuple[str, str]]) -> dg.TableSchema:
+    """The written columns with their declared type where the table declares one (``json`` is stored as text)."""
+    declared = {f.name: f.type for f in table.schema_ or []}
+    return dg.TableSchema(columns=[dg.TableColumn(name, declared.get(name, type_)) for name, type_ in schema])
+
+
+def run_metadata(table: Table, result: TableSyncResult) -> dict:
+    """The table as it stands after the run, and what the run did."""
+    meta: dict = {
+        "dagster/uri": dg.MetadataValue.text(result.table_uri),
+        "dagster/table_name": dg.MetadataValue.text(f"{result.pipeline}.{result.table}"),
+        "dagster/row_count": dg.MetadataValue.int(result.table_rows),
+        "dagster/column_schema": column_types(table, result.schema),
+        "restsync/preview": dg.MetadataValue.md(result.preview_markdown()),
+        "restsync/table_uri": dg.MetadataValue.path(result.table_uri),
+        "restsync/cursor_before": _text(result.cursor_before),
+        "restsync/cursor_after": _text(result.cursor_after),
+        "restsync/duration_s": dg.MetadataValue.float(round(result.elapsed_s, 3)),
+        **work_metadata(result),
+    }
+    if result.added_columns:
+        meta["restsync/added_columns"] = dg.MetadataValue.text(", ".join(result.added_columns))
+    return {k: GLOBAL.redact(v) if isinstance(v, str) else v for k, v in meta.items()}
+
+
+def work_metadata(result: TableSyncResult) -> dict:
+    """Counts of one sync: a whole run, or one partition of a multi-partition run."""
+    meta: dict = {
+        "restsync/rows_synced": dg.MetadataValue.int(result.rows),
+        "restsync/pages": dg.MetadataValue.int(result.pages),
+        "restsync/requests": dg.MetadataValue.int(result.requests),
+        "restsync/requests_skipped": dg.MetadataValue.int(result.requests_skipped),
+        "restsync/retries": dg.MetadataValue.int(result.retries),
+        "restsync/rate_limit_wait_s": dg.MetadataValue.float(round(result.wait_s, 3)),
+        "restsync/bytes_received": dg.MetadataValue.int(result.bytes_received),
+        "restsync/table_version": dg.MetadataValue.int(result.version if result.version is not None else -1),
+    }
+    if result.partition is not None:
+        meta["dagster/partition_row_count"] = dg.MetadataValue.int(result.rows)
+    return meta
