@@ -252,7 +252,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each contender this many times and keep the fastest (the machine may be shared)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders (printed)")
+    parser.add_argument("--latency", type=float, default=None, metavar="S",
+                        help="run only the latency-bound benchmark with S seconds per request (bench/latency.py)")
     args = parser.parse_args(argv)
+    if args.latency is not None:
+        import latency
+
+        DATA.mkdir(parents=True, exist_ok=True)
+        out = latency.run(args.latency, skip_dlt=args.skip_dlt)
+        (DATA / "latency-last.json").write_text(json.dumps(out, indent=2))
+        return 0 if all(v is not None for v in out["seconds"].values()) and not any(out["notes"].values()) else 1
 
     dlt_version = None if args.skip_dlt else c.ensure_dlt_venv()
     DATA.mkdir(parents=True, exist_ok=True)

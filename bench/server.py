@@ -12,6 +12,11 @@ A raw asyncio HTTP/1.1 server (keep-alive, ``Content-Length``, no chunking): the
 serve pre-rendered bytes on 127.0.0.1 with the standard library alone. Run it as
 ``python bench/server.py --port 0 --records 2000000``; it prints ``READY <port>`` when listening and
 stops on SIGTERM/SIGINT.
+
+``--latency S`` answers every request S seconds late (a timer, so requests overlap like on a real
+API) and adds the latency benchmark's parent/child endpoints: ``GET /parents?offset=&limit=`` →
+``{"data": [{"id": i}], "total": --parents}`` and ``GET /parents/{id}/children`` →
+``{"data": [3 records {parent_id, line, value}]}``.
 """
 
 from __future__ import annotations
@@ -77,8 +82,10 @@ class Pages:
 class HttpProtocol(asyncio.Protocol):
     """Just enough HTTP/1.1 for GET with keep-alive; requests on one connection are answered in order."""
 
-    def __init__(self, pages: Pages):
+    def __init__(self, pages: Pages, latency: float = 0.0, parents: int = 0):
         self.pages = pages
+        self.latency = latency
+        self.parents = parents
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -120,13 +127,30 @@ class HttpProtocol(asyncio.Protocol):
                 self.respond(400, b'{"error":"offset and limit must be integers"}', close)
                 return
             self.respond(200, self.pages.render(offset, limit), close)
+        elif path == "/parents":
+            args = parse_qs(query)
+            offset, limit = int(args.get("offset", ["0"])[0]), int(args.get("limit", ["100"])[0])
+            ids = range(offset + 1, min(offset + limit, self.parents) + 1)
+            self.respond(200, json.dumps({"data": [{"id": i} for i in ids], "total": self.parents}).encode(), close)
+        elif path.startswith("/parents/") and path.endswith("/children"):
+            parent = int(path.split("/")[2])
+            rows = [{"parent_id": parent, "line": n, "value": parent * 10 + n} for n in range(1, 4)]
+            self.respond(200, json.dumps({"data": rows}).encode(), close)
         elif path == "/health":
             self.respond(200, b'{"status":"ok"}', close)
         else:
             self.respond(404, b'{"error":"not found"}', close)
 
     def respond(self, status: int, body: bytes, close: bool) -> None:
+        if self.latency:
+            asyncio.get_running_loop().call_later(self.latency, self.send, status, body, close)
+        else:
+            self.send(status, body, close)
+
+    def send(self, status: int, body: bytes, close: bool) -> None:
         assert self.transport is not None
+        if self.transport.is_closing():
+            return
         reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}[status]
         head = (
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
@@ -137,10 +161,10 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def serve(host: str, port: int, total: int) -> None:
+async def serve(host: str, port: int, total: int, latency: float = 0.0, parents: int = 0) -> None:
     pages = Pages(total)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HttpProtocol(pages), host, port, backlog=128)
+    server = await loop.create_server(lambda: HttpProtocol(pages, latency, parents), host, port, backlog=128)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -155,8 +179,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed as READY <port>)")
     parser.add_argument("--records", type=int, default=2_000_000)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
+    parser.add_argument("--parents", type=int, default=400, help="parents under /parents (with --latency)")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.host, args.port, args.records))
+    asyncio.run(serve(args.host, args.port, args.records, args.latency, args.parents))
 
 
 if __name__ == "__main__":

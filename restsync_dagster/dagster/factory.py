@@ -22,6 +22,7 @@ from ..engine import OnPage
 from .resources import build_resources
 from .schedules import schedule_for_job
 from .sensors import hook_sensors
+from .threads import threaded_executor
 from .translator import RestSyncTranslator, TableContext
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -162,7 +163,8 @@ def build_definitions(
         )
     resources = build_resources(project, on_page)
     return dg.Definitions(
-        assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None
+        assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None,
+        executor=threaded_executor(max(len(assets), 1)),
     )
 
 

@@ -12,6 +12,7 @@ from ..engine import OnPage
 from ..home import dagster_home
 from .factory import build_definitions
 from .partitions import group_by_partitions
+from .threads import materialize_threaded
 from .translator import asset_key, delivery_key, pool_name
 from ..config.connection import DeltaConnection, RestConnection
 
@@ -72,6 +73,9 @@ def materialize_pipeline(
 ) -> list[dg.ExecuteInProcessResult]:
     """One in-process run for the unpartitioned tables, one per partitions definition for the others.
 
+    The steps of a run run on threads (see :mod:`.threads`): tables without a parent/child edge
+    sync at once, all through the run's one client and its request budget.
+
     ``log_level`` is the level of Dagster's console logger (the run's event log keeps everything).
     """
     defs = build_definitions(project=project, on_page=on_page)
@@ -92,14 +96,14 @@ def materialize_pipeline(
         if sig is not None:
             partitions_def = repo.assets_defs_by_key[asset_key(pipeline, members[0])].partitions_def
             key = partition or partitions_def.get_last_partition_key()
-        result = dg.materialize(
+        result = materialize_threaded(
             assets,
             selection=selection,
             instance=dagster_instance,
             partition_key=key,
-            raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             tags={"restsync/pipeline": pipeline.key, "restsync/source": "cli"},
+            workers=max(len(keys), 1),
         )
         results.append(result)
         if not result.success:

@@ -11,6 +11,13 @@ the paginator has already decided from page *n* that there is a next page and wh
 pages requested and yielded are exactly those of a sequential walk; a prefetched page the caller
 never asks for (it stopped iterating) is neither yielded nor counted in ``pages``/``records``.
 
+When the first page tells the total (``offset`` with ``total_path``, ``page_number`` with
+``total_pages_path``) and the table's ``rate_limit.max_concurrency`` is above 1, the remaining
+pages — only those within ``max_pages``/``max_records`` — are requested ahead, at most
+``max_concurrency`` in flight or waiting, through the client's shared budget. The walk itself is
+unchanged: the paginator still decides page after page, and each next request is served by its
+ahead-of-time reply, so pages are yielded in page order and equal a sequential walk's.
+
 Every walk stops with a :class:`PaginationError` naming the table and page when the next request
 would repeat the previous one, or a page's records equal the previous page's (a loop).
 """
@@ -19,6 +26,8 @@ from __future__ import annotations
 
 import logging
 import time
+import math
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -130,6 +139,14 @@ class _TableWalk:
         paginator.update_request(request)
         return request
 
+    def next_request(self, paginator: Paginator, request: PageRequest, number: int) -> PageRequest:
+        """Page ``number``'s request after ``request``, from the paginator's state."""
+        if self.page_render is not None:
+            return self.request_for(paginator, number)
+        following = request.copy()
+        paginator.update_request(following)
+        return following
+
     def where(self, number: int) -> str:
         return f"connection {self.connection_name!r}, table {self.table_name!r}, page {number}"
 
@@ -224,8 +241,9 @@ def iter_pages(
     page_cap = _min_cap(pagination_cap, table.max_pages, max_pages)
     record_cap = _min_cap(table.max_records, max_records)
     request = walk.request_for(paginator, 1)
+    width = (walk.rate_limit.max_concurrency or 1) if walk.rate_limit is not None else 1
     yield from _walk(walk, paginator, request, page_cap, record_cap, stats,
-                     prefetch=prefetch and table.pagination is not None and page_cap != 1)
+                     prefetch=prefetch and table.pagination is not None and page_cap != 1, width=width)
 
 
 def _skipped_page(walk: _TableWalk, reply: Reply, number: int) -> Page:
@@ -238,14 +256,56 @@ def _skipped_page(walk: _TableWalk, reply: Reply, number: int) -> Page:
                 content=b"", records=[], decision=decision, elapsed_s=reply.elapsed_s)
 
 
+class _PagesAhead:
+    """Requests known up front, fetched at most ``width`` at a time (in flight or waiting)."""
+
+    def __init__(self, walk: _TableWalk, requests: list[PageRequest], width: int):
+        self.walk = walk
+        self.queue = deque(requests)
+        self.pending: dict[tuple[Any, ...], Future[Reply]] = {}
+        self.pool = ThreadPoolExecutor(width, thread_name_prefix="restsync-pages")
+        self.width = width
+        self._top_up()
+
+    def _top_up(self) -> None:
+        while self.queue and len(self.pending) < self.width:
+            request = self.queue.popleft()
+            self.pending[request.signature()] = self.pool.submit(self.walk.fetch, request)
+
+    def fetch(self, request: PageRequest) -> Reply:
+        upcoming = self.pending.pop(request.signature(), None)
+        if upcoming is None:
+            return self.walk.fetch(request)
+        self._top_up()
+        return upcoming.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _plan_ahead(walk: _TableWalk, paginator: Paginator, request: PageRequest, width: int, number: int,
+                seen: int, page_records: int, page_cap: int | None, record_cap: int | None) -> _PagesAhead | None:
+    """After the first page: the pages to request concurrently, within the caps, or None."""
+    states = paginator.remaining_states()
+    if not states:
+        return None
+    remaining = [walk.next_request(state, request, number + i) for i, state in enumerate(states, 1)]
+    if page_cap is not None:
+        remaining = remaining[:max(page_cap - number, 0)]
+    if record_cap is not None and page_records:
+        remaining = remaining[:max(math.ceil((record_cap - seen) / page_records), 0)]
+    return _PagesAhead(walk, remaining, width) if len(remaining) > 1 else None
+
+
 PREFETCH_AFTER_S = 0.001
 """Prefetch the next page only once the caller has spent at least this long on a page: a caller
 that comes straight back gains nothing from a thread hand-off, which costs more than it saves."""
 
 
 def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap: int | None,
-          record_cap: int | None, stats: RequestStats, *, prefetch: bool) -> Iterator[Page]:
+          record_cap: int | None, stats: RequestStats, *, prefetch: bool, width: int = 1) -> Iterator[Page]:
     executor: ThreadPoolExecutor | None = None
+    ahead: _PagesAhead | None = None
     consumer_s = 0.0
     number = 0
     seen = 0
@@ -301,18 +361,17 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
             upcoming: Future[Reply] | None = None
             next_request: PageRequest | None = None
             if has_next:
-                if walk.page_render is not None:
-                    next_request = walk.request_for(paginator, number + 1)
-                else:
-                    next_request = request.copy()
-                    paginator.update_request(next_request)
+                next_request = walk.next_request(paginator, request, number + 1)
                 if next_request.signature() == request.signature():
                     raise PaginationError(
                         f"{walk.where(number + 1)}: the next request would repeat page {number}'s "
                         f"({next_request.method} {walk.client.describe_url(next_request.url)}) — the API is "
                         f"looping; paginator state: {paginator}"
                     )
-                if prefetch and consumer_s >= PREFETCH_AFTER_S:
+                if number == 1 and width > 1:
+                    ahead = _plan_ahead(walk, paginator, request, width, number, seen + len(records),
+                                        len(records), page_cap, record_cap)
+                if ahead is None and prefetch and consumer_s >= PREFETCH_AFTER_S:
                     if executor is None:
                         executor = ThreadPoolExecutor(1, thread_name_prefix="restsync-prefetch")
                     upcoming = executor.submit(walk.fetch, next_request)
@@ -338,9 +397,14 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
 
             if next_request is None:
                 return
-            reply = upcoming.result() if upcoming is not None else walk.fetch(next_request)
+            if upcoming is not None:
+                reply = upcoming.result()
+            else:
+                reply = ahead.fetch(next_request) if ahead is not None else walk.fetch(next_request)
             request = next_request
     finally:
+        if ahead is not None:
+            ahead.close()
         if executor is not None:
             # A prefetched page the caller never asked for is dropped: never yielded nor counted.
             executor.shutdown(wait=False, cancel_futures=True)

@@ -15,6 +15,8 @@ so every paginator gets them identically.
 
 from __future__ import annotations
 
+import copy
+
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -105,6 +107,11 @@ class Paginator(ABC):
     def update_request(self, request: PageRequest) -> None:
         """Turn the state into the next request."""
 
+    def remaining_states(self) -> list["Paginator"] | None:
+        """After a page that told the total: a copy of this paginator positioned at each page still
+        to request, in page order. None when the walk cannot know them up front."""
+        return None
+
     def _stop(self, decision: str) -> None:
         self.has_next_page = False
         self.decision = decision
@@ -170,6 +177,13 @@ def _number(value: Any, path: str, what: str) -> int | None:
         raise PaginationError(f"{what} at {path!r} is {value!r}, expected a number") from None
 
 
+def _at(paginator: Paginator, **state: Any) -> Paginator:
+    positioned = copy.copy(paginator)
+    for name, value in state.items():
+        setattr(positioned, name, value)
+    return positioned
+
+
 def _show(value: Any, limit: int = 40) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -185,6 +199,7 @@ class OffsetPaginator(_ValuePaginator):
     def __init__(self, model: OffsetPagination):
         super().__init__(model)
         self.offset = model.start
+        self.total: int | None = None
 
     def value(self) -> Any:
         return self.offset
@@ -197,12 +212,18 @@ class OffsetPaginator(_ValuePaginator):
         head = f"offset={current} limit={size} → {count} records"
         total = _number(find(data, self.model.total_path), self.model.total_path, "total") \
             if self.model.total_path else None
+        self.total = total
         if count < size:
             return self._stop(f"{head}; short page ({count} < {size}): stop")
         self.offset = current + size
         if total is not None and self.offset >= total:
             return self._stop(f"{head}; next offset {self.offset} ≥ total {total}: stop")
         self._next(f"{head}, next offset={self.offset}")
+
+    def remaining_states(self) -> list[Paginator] | None:
+        if self.total is None or not self.has_next_page:
+            return None
+        return [_at(self, offset=offset) for offset in range(self.offset, self.total, self.model.page_size)]
 
     def _state(self) -> dict[str, Any]:
         return {"offset": self.offset, "limit": self.model.page_size}
@@ -218,6 +239,7 @@ class PageNumberPaginator(_ValuePaginator):
     def __init__(self, model: PageNumberPagination):
         super().__init__(model)
         self.page = model.start_page
+        self.total: int | None = None
 
     def value(self) -> Any:
         return self.page
@@ -230,6 +252,7 @@ class PageNumberPaginator(_ValuePaginator):
         head = f"page={current}" + (f" size={size}" if size else "") + f" → {count} records"
         path = self.model.total_pages_path
         total = _number(find(data, path), path, "total pages") if path else None
+        self.total = total
         if count == 0:
             return self._stop(f"{head}; empty page: stop")
         if size is not None and count < size:
@@ -238,6 +261,11 @@ class PageNumberPaginator(_ValuePaginator):
             return self._stop(f"{head}; page {current + 1} > total pages {total}: stop")
         self.page = current + 1
         self._next(f"{head}, next page={self.page}")
+
+    def remaining_states(self) -> list[Paginator] | None:
+        if self.total is None or not self.has_next_page:
+            return None
+        return [_at(self, page=page) for page in range(self.page, self.model.start_page + self.total)]
 
     def _state(self) -> dict[str, Any]:
         return {"page": self.page, "page_size": self.model.page_size}
