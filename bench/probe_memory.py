@@ -4,7 +4,7 @@
 
 Each size runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own. Pages of 1,000
 records with 10 flat fields are generated lazily, as a paginator would hand them over. The target
-(SPEC §11) is a peak RSS of at most 300 MB that does not grow from 1M to 2M rows.
+is a peak RSS of at most 300 MB that does not grow from 1M to 2M rows.
 """
 
 from __future__ import annotations
