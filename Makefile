@@ -49,8 +49,10 @@ BENCH_VENV := bench/.venv-dlt
 BENCH_ARGS ?=
 
 # Throughput and memory: restsync vs dlt rest_api vs a bare httpx loop (bench/README.md).
+# Both sections: CPU-bound (no latency) and latency-bound (50 ms per request), each against dlt.
 bench: install $(BENCH_VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --latency 0.05
 
 # dlt for the comparison, in its own venv so its dependencies never touch the project's; made once.
 $(BENCH_VENV)/.installed:
