@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 from .config import Project
 from .config.common import parse_duration
 from .config.connection import DeltaConnection, RestConnection
-from .config.pipeline import Pipeline, Table, parse_instant
+from .config.pipeline import Incremental, Pipeline, Table, parse_instant
 from .config.templating import Renderer
 from .errors import RestSyncError, TemplateError
 from .home import restsync_home
@@ -107,7 +107,7 @@ def lake_connection(project: Project, pipeline: Pipeline) -> DeltaConnection | N
     if isinstance(destination, DeltaConnection):
         return destination
     if pipeline.staging is not None:
-        return project.connection(pipeline.staging.connection.id)
+        return project.connection_of(pipeline.staging.connection.id, DeltaConnection)
     return None
 
 
@@ -127,8 +127,7 @@ def lake_location(project: Project, pipeline: Pipeline, renderer: Renderer) -> L
     return render_lake(delta.id, delta.path, delta.storage_options, renderer)
 
 
-def _incremental_start(table: Table, cursor: Any, initial_value: Any) -> Any:
-    inc = table.incremental
+def _incremental_start(inc: Incremental, cursor: Any, initial_value: Any) -> Any:
     start = cursor if cursor is not None else initial_value
     if start is None or not inc.lookback:
         return start
@@ -191,13 +190,13 @@ def prepare(
         cursor_before = read_cursor(uri, storage_options)
         inc, bounds = table.incremental, {"dt": context["dt"]}
         initial = renderer.render(inc.initial_value, bounds, where=f"{where} incremental.initial_value")
-        end = _iso(now) if inc.end is None else renderer.render(inc.end, bounds, where=f"{where} incremental.end")
-        start_value = _incremental_start(table, cursor_before, initial)
-        context["incremental"] = {"start": start_value, "end": end}
+        until = _iso(now) if inc.end is None else renderer.render(inc.end, bounds, where=f"{where} incremental.end")
+        start_value = _incremental_start(inc, cursor_before, initial)
+        context["incremental"] = {"start": start_value, "end": until}
         if inc.param:
             params_extra[inc.param] = start_value
         if inc.window is not None:
-            windows = split_windows(start_value, end, inc.window)
+            windows = split_windows(start_value, until, inc.window)
     return Prepared(
         uri=uri,
         storage_options=storage_options,

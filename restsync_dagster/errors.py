@@ -23,7 +23,10 @@ about, and never a secret.
 from __future__ import annotations
 
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .config.issues import Issue
 
 #: Exit code of a usage error and of an error restsync did not raise on purpose.
 USAGE_EXIT = 2
@@ -43,7 +46,7 @@ class ConfigError(RestSyncError, ValueError):
 
     hint = "fix the document at the line shown, then check it with `restsync validate`"
 
-    def __init__(self, issues: list["Issue"]):  # noqa: F821 - defined in config.issues
+    def __init__(self, issues: list[Issue]):
         self.issues = list(issues)
         super().__init__(
             f"{len(self.issues)} error(s) in definitions:\n"

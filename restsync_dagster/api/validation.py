@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ..config import load_project
 from ..config.common import to_key
@@ -56,11 +57,11 @@ class Checked:
         return self.pipeline.key
 
 
-def _is_shape_error(error: dict) -> bool:
-    kind = str(error.get("type", ""))
+def _is_shape_error(error: ErrorDetails) -> bool:
+    kind = error["type"]
     if kind == "extra_forbidden":
         return True
-    top_level = len(error.get("loc", ())) <= 1
+    top_level = len(error["loc"]) <= 1
     return top_level and (kind.endswith("_type") or kind.endswith("_parsing"))
 
 

@@ -6,9 +6,10 @@ import difflib
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
+from pydantic_core import ErrorDetails
 
 #: Values of these keys are never echoed back in a message, even if written literally in a file.
 SECRET_KEYS = {"password", "token", "key", "client_secret", "secret", "api_key", "storage_options"}
@@ -121,7 +122,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def describe(error: dict, root: type[BaseModel], key: str | int | None) -> str:
+def describe(error: ErrorDetails, root: type[BaseModel], key: str | int | None) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     value = error.get("input")
@@ -157,10 +158,11 @@ def describe(error: dict, root: type[BaseModel], key: str | int | None) -> str:
 
 
 def from_validation_error(
-    exc: ValidationError, *, root: type[BaseModel], data: Any, file: str, line_of
+    errors: Iterable[ErrorDetails], *, root: type[BaseModel], data: Any, file: str, line_of: Callable[[list], int | None]
 ) -> list[Issue]:
+    """One issue per error of a ``ValidationError.errors()`` list."""
     issues = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         parts = data_path(data, error["loc"])
         key = parts[-1] if parts else None
         issues.append(

@@ -10,7 +10,7 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -32,6 +32,7 @@ DEFAULT_DIR = "definitions_yaml"
 
 
 _CONNECTION = TypeAdapter(Connection)
+ConnectionT = TypeVar("ConnectionT", RestConnection, DeltaConnection)
 
 
 def definitions_dir(path: str | os.PathLike | None = None) -> Path:
@@ -84,6 +85,13 @@ class Project:
         except KeyError:
             raise KeyError(f"no connection with id {conn_id!r} (connections: {', '.join(self.connections) or 'none'})") from None
 
+    def connection_of(self, conn_id: Any, kind: type[ConnectionT]) -> ConnectionT:
+        """Connection ``conn_id`` where the load-time checks already require ``kind``."""
+        connection = self.connection(conn_id)
+        if not isinstance(connection, kind):
+            raise TypeError(f"connection {conn_id!r} is a {type(connection).__name__}, not a {kind.__name__}")
+        return connection
+
 
 @dataclass
 class _Doc:
@@ -118,30 +126,21 @@ def _validate(kind: str, src: SourceFile, issues: list[Issue]) -> Any:
             return Pipeline.model_validate(data)
         return Hook.model_validate(data)
     except ValidationError as exc:
-        root: type[BaseModel] = {"pipelines": Pipeline, "hooks": Hook}.get(kind) or (
+        roots: dict[str, type[BaseModel]] = {"pipelines": Pipeline, "hooks": Hook}
+        root = roots.get(kind) or (
             RestConnection if data.get("type") == "rest" else DeltaConnection
         )
         loc_fix: Callable[[tuple], tuple] = (lambda loc: loc[1:]) if kind == "connections" else (lambda loc: loc)
         errors = exc.errors(include_url=False)
         for error in errors:
             error["loc"] = loc_fix(tuple(error["loc"]))
-        found = from_validation_error(_Errors(errors), root=root, data=data, file=src.display, line_of=src.line_of)
+        found = from_validation_error(errors, root=root, data=data, file=src.display, line_of=src.line_of)
         issues.extend(replace(i, path=format_path(src.field_path(_split(i.path)))) for i in found)
         return None
 
 
-class _Errors:
-    """Adapter: ``from_validation_error`` only needs ``.errors()``."""
-
-    def __init__(self, errors: list[dict]):
-        self._errors = errors
-
-    def errors(self, include_url: bool = False) -> list[dict]:
-        return self._errors
-
-
 def load_project(
-    path: str | os.PathLike | None = None, *, environ: dict[str, str] | None = None, strict: bool = True
+    path: str | os.PathLike | None = None, *, environ: Mapping[str, str] | None = None, strict: bool = True
 ) -> Project:
     """Load and check a definitions folder.
 

@@ -13,7 +13,7 @@ import time
 
 import dagster as dg
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from ..config import Project
@@ -82,7 +82,7 @@ class BarProgress:
             console=console,
             transient=False,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.counts: dict[str, _Counts] = {}
         self.progress.start()
 
@@ -136,7 +136,7 @@ def _summary(pipeline: Pipeline, results: list[dg.ExecuteInProcessResult], elaps
     run_failed = False
     for result in results:
         for event in result.get_asset_materialization_events():
-            mat = event.event_specific_data.materialization
+            mat = event.materialization
             meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
             table.add_row(
                 "/".join(mat.asset_key.path[1:]),

@@ -7,6 +7,7 @@ import os
 import dagster as dg
 
 from ..config import Project
+from ..config.hook import Hook
 from ..config.pipeline import Pipeline
 from ..webhooks import send_hook
 from ..secrets import GLOBAL
@@ -30,7 +31,9 @@ def _error_of(context: dg.RunStatusSensorContext) -> str | None:
     records = context.instance.all_logs(context.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     for record in records:
         event = record.dagster_event
-        text = failure_of(event).message if event else None
+        if event is None:
+            continue
+        text = failure_of(event).message
         if text:
             messages.append(f"{event.step_key}: {text}")
     if not messages:
@@ -49,8 +52,9 @@ def touches_pipeline(instance: dg.DagsterInstance, run: dg.DagsterRun, pipeline_
         planned = instance.get_records_for_run(
             run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, limit=1000
         ).records
-        keys = {r.event_log_entry.dagster_event.asset_key for r in planned if r.event_log_entry.dagster_event}
-    return any(key is not None and key.path[:1] == [pipeline_key] for key in keys)
+        events = (r.event_log_entry.dagster_event for r in planned)
+        keys = {e.asset_key for e in events if e is not None and e.asset_key is not None}
+    return any(key.path[:1] == [pipeline_key] for key in keys)
 
 
 def hook_sensors(project: Project, pipeline: Pipeline, jobs: list) -> list[dg.SensorDefinition]:
@@ -62,10 +66,10 @@ def hook_sensors(project: Project, pipeline: Pipeline, jobs: list) -> list[dg.Se
     return sensors
 
 
-def _sensor(pipeline: Pipeline, hook, event: str) -> dg.SensorDefinition:
+def _sensor(pipeline: Pipeline, hook: Hook, event: str) -> dg.SensorDefinition:
     name = f"{pipeline.key}__{dg.AssetKey(str(hook.id)).to_python_identifier()}__{event}"
 
-    def notify(context: dg.RunStatusSensorContext):
+    def notify(context: dg.RunStatusSensorContext) -> dg.SkipReason:
         if not touches_pipeline(context.instance, context.dagster_run, pipeline.key):
             return dg.SkipReason(f"run {context.dagster_run.run_id} does not touch pipeline {pipeline.name!r}")
         run_id = context.dagster_run.run_id
@@ -84,12 +88,10 @@ def _sensor(pipeline: Pipeline, hook, event: str) -> dg.SensorDefinition:
         context.log.warning(result.detail)
         return dg.SkipReason(result.detail)
 
-    common = dict(
-        name=name,
-        monitor_all_code_locations=True,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Sends hook {hook.id!r} on {event} of pipeline {pipeline.name!r}",
-    )
+    description = f"Sends hook {hook.id!r} on {event} of pipeline {pipeline.name!r}"
+    running = dg.DefaultSensorStatus.RUNNING
     if event == "pipeline_failed":
-        return dg.run_failure_sensor(**common)(notify)
-    return dg.run_status_sensor(run_status=_STATUS[event], **common)(notify)
+        return dg.run_failure_sensor(name=name, monitor_all_code_locations=True, default_status=running,
+                                     description=description)(notify)
+    return dg.run_status_sensor(run_status=_STATUS[event], name=name, monitor_all_code_locations=True,
+                                default_status=running, description=description)(notify)

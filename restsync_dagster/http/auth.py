@@ -24,7 +24,7 @@ import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from urllib.parse import quote
 
@@ -33,6 +33,18 @@ import jwt
 import orjson
 from pydantic import BaseModel
 
+from ..config.auth import (
+    ApiKeyAuth,
+    BasicAuth,
+    BearerAuth,
+    CookieAuth,
+    JwtBearer,
+    NoAuth,
+    OAuth2ClientCredentials,
+    OAuth2RefreshToken,
+    TokenAuth,
+    TokenRefresh,
+)
 from ..errors import AuthError
 from ..secrets import Secrets
 from .bodies import encode_body
@@ -42,18 +54,21 @@ from .registry import Registry
 from .token_store import Lease, TokenStore
 from .urls import join_url
 
-AUTH_FLOWS: Registry[type["AuthFlow"]] = Registry("auth")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+OAuth2ModelT = TypeVar("OAuth2ModelT", OAuth2ClientCredentials, OAuth2RefreshToken, JwtBearer)
+
+AUTH_FLOWS: Registry[type["AuthFlow[Any]"]] = Registry("auth")
 """Auth ``type`` name → flow class."""
 
 Flow = Generator[httpx.Request, httpx.Response, None]
 
 
-class AuthFlow(httpx.Auth):
+class AuthFlow(httpx.Auth, Generic[ModelT]):
     """Base of every auth kind: built from its config model and the connection it serves."""
 
     type: ClassVar[str]
 
-    def __init__(self, model: BaseModel, *, base_url: str, secrets: Secrets, connection_name: str):
+    def __init__(self, model: ModelT, *, base_url: str, secrets: Secrets, connection_name: str):
         self.model = model
         self.base_url = base_url
         self.secrets = secrets
@@ -86,7 +101,7 @@ class AuthFlow(httpx.Auth):
 
 
 @AUTH_FLOWS.register
-class NoAuthFlow(AuthFlow):
+class NoAuthFlow(AuthFlow[NoAuth]):
     type = "none"
 
     def auth_flow(self, request: httpx.Request) -> Flow:
@@ -94,10 +109,10 @@ class NoAuthFlow(AuthFlow):
 
 
 @AUTH_FLOWS.register
-class BasicAuthFlow(AuthFlow):
+class BasicAuthFlow(AuthFlow[BasicAuth]):
     type = "basic"
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: BasicAuth, **kwargs: Any):
         super().__init__(model, **kwargs)
         self.secrets.add(model.password)
         self.secrets.add_basic(model.username, model.password)
@@ -110,10 +125,10 @@ class BasicAuthFlow(AuthFlow):
 
 
 @AUTH_FLOWS.register
-class BearerAuthFlow(AuthFlow):
+class BearerAuthFlow(AuthFlow[BearerAuth]):
     type = "bearer"
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: BearerAuth, **kwargs: Any):
         super().__init__(model, **kwargs)
         self.secrets.add(model.token)
         self._header = f"Bearer {model.token}"
@@ -124,18 +139,19 @@ class BearerAuthFlow(AuthFlow):
 
 
 @AUTH_FLOWS.register
-class ApiKeyAuthFlow(AuthFlow):
+class ApiKeyAuthFlow(AuthFlow[ApiKeyAuth]):
     type = "api_key"
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: ApiKeyAuth, **kwargs: Any):
         super().__init__(model, **kwargs)
         self.secrets.add(model.key)
 
     def auth_flow(self, request: httpx.Request) -> Flow:
-        if self.model.header:
-            request.headers[self.model.header] = self.model.key
-        else:
-            request.url = request.url.copy_set_param(self.model.param, self.model.key)
+        model = self.model
+        if model.header is not None:
+            request.headers[model.header] = model.key
+        elif model.param is not None:
+            request.url = request.url.copy_set_param(model.param, model.key)
         yield request
 
 
@@ -160,7 +176,7 @@ def _status_ok(status: int) -> bool:
     return 200 <= status < 300
 
 
-class _RefreshingFlow(AuthFlow):
+class _RefreshingFlow(AuthFlow[ModelT]):
     """A credential that can be (re)obtained with an extra request and is retried once on rejection."""
 
     requires_request_body = True
@@ -168,7 +184,7 @@ class _RefreshingFlow(AuthFlow):
     retry_statuses: frozenset[int] = frozenset({401})
     _renewed = "renewing the credential"
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: ModelT, **kwargs: Any):
         super().__init__(model, **kwargs)
         self._lock = threading.Lock()
         self._credential: Any = None
@@ -231,14 +247,14 @@ class _RefreshingFlow(AuthFlow):
 
 
 @AUTH_FLOWS.register
-class TokenAuthFlow(_RefreshingFlow):
+class TokenAuthFlow(_RefreshingFlow[TokenAuth]):
     """``type: token``: a token in a header (optionally ``Scheme token``) or a query parameter,
     with an optional refresh request whose response holds the new token at ``token_path``."""
 
     type = "token"
     _renewed = "refreshing the token once"
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: TokenAuth, **kwargs: Any):
         super().__init__(model, **kwargs)
         self.secrets.add(model.token)
         self._credential = model.token or None
@@ -250,8 +266,13 @@ class TokenAuthFlow(_RefreshingFlow):
     def _can_obtain(self) -> bool:
         return self.model.refresh is not None
 
-    def _obtain_request(self) -> httpx.Request:
+    def _refresh(self) -> TokenRefresh:
         refresh = self.model.refresh
+        assert refresh is not None, "called only when _can_obtain()"
+        return refresh
+
+    def _obtain_request(self) -> httpx.Request:
+        refresh = self._refresh()
         url = join_url(self.base_url, refresh.path)
         headers = dict(refresh.headers)
         if refresh.method == "GET":
@@ -269,9 +290,10 @@ class TokenAuthFlow(_RefreshingFlow):
             data = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             data = None
-        token = find(data, self.model.refresh.token_path) if data is not None else MISSING
+        token_path = self._refresh().token_path
+        token = find(data, token_path) if data is not None else MISSING
         if token is MISSING or token is None or token == "" or isinstance(token, (dict, list, bool)):
-            raise self._fail(f"token refresh failed: no token at {self.model.refresh.token_path!r} in the "
+            raise self._fail(f"token refresh failed: no token at {token_path!r} in the "
                              f"refresh response", response.status_code)
         token = str(token)
         self.secrets.add(token)
@@ -280,14 +302,15 @@ class TokenAuthFlow(_RefreshingFlow):
     def _apply(self, request: httpx.Request, credential: Any) -> None:
         if credential is None:
             return
-        if self.model.send_via == "param":
-            request.url = request.url.copy_set_param(self.model.param_name, credential)
+        param_name = self.model.param_name
+        if self.model.send_via == "param" and param_name is not None:
+            request.url = request.url.copy_set_param(param_name, credential)
         else:
             scheme = self.model.scheme
             request.headers[self.model.header_name] = f"{scheme} {credential}" if scheme else credential
 
 
-class _OAuth2Flow(_RefreshingFlow):
+class _OAuth2Flow(_RefreshingFlow[OAuth2ModelT]):
     """An OAuth2 token endpoint grant: a bearer token cached until ``expires_in`` minus a margin
     (10 %, at most 30 s), fetched again on a 401. Kinds differ only in the form they post."""
 
@@ -346,12 +369,12 @@ class _OAuth2Flow(_RefreshingFlow):
 
 
 @AUTH_FLOWS.register
-class OAuth2ClientCredentialsFlow(_OAuth2Flow):
+class OAuth2ClientCredentialsFlow(_OAuth2Flow[OAuth2ClientCredentials]):
     """``type: oauth2_client_credentials``: the client's own token from ``token_url``."""
 
     type = "oauth2_client_credentials"
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: OAuth2ClientCredentials, **kwargs: Any):
         super().__init__(model, **kwargs)
         self.secrets.add(model.client_secret)
 
@@ -366,7 +389,7 @@ class OAuth2ClientCredentialsFlow(_OAuth2Flow):
 
 
 @AUTH_FLOWS.register
-class OAuth2RefreshTokenFlow(_OAuth2Flow):
+class OAuth2RefreshTokenFlow(_OAuth2Flow[OAuth2RefreshToken]):
     """``type: oauth2_refresh_token``: an access token from the ``refresh_token`` grant, as SaaS APIs
     that connect a user account issue it. A rotated refresh token (a new one in each answer) is kept
     in the token store and used by the next refresh and the next run; refreshes hold the store's lock
@@ -375,7 +398,7 @@ class OAuth2RefreshTokenFlow(_OAuth2Flow):
     type = "oauth2_refresh_token"
     _what = "OAuth2 refresh"
 
-    def __init__(self, model: Any, *, token_store: TokenStore | None = None, store_key: str | None = None,
+    def __init__(self, model: OAuth2RefreshToken, *, token_store: TokenStore | None = None, store_key: str | None = None,
                  **kwargs: Any):
         super().__init__(model, **kwargs)
         self.store = token_store if token_store is not None else TokenStore()
@@ -437,14 +460,14 @@ JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 @AUTH_FLOWS.register
-class JwtBearerFlow(_OAuth2Flow):
+class JwtBearerFlow(_OAuth2Flow[JwtBearer]):
     """``type: jwt_bearer``: a service account signs a short-lived JWT (RS256) and exchanges it at
     the token URL for an access token, as Google APIs require (RFC 7523)."""
 
     type = "jwt_bearer"
     _what = "JWT bearer token request"
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: JwtBearer, **kwargs: Any):
         super().__init__(model, **kwargs)
         self.secrets.add(model.private_key)
         self._key: dict[str, Any] | None = None
@@ -453,20 +476,21 @@ class JwtBearerFlow(_OAuth2Flow):
         """The signing key and its defaults (``client_email``, ``token_uri``, ``private_key_id``)."""
         if self._key is not None:
             return self._key
-        if self.model.private_key is not None:
+        key_file = self.model.key_file
+        if key_file is None:
             account: dict[str, Any] = {"private_key": self.model.private_key}
         else:
             try:
-                text = open(self.model.key_file, encoding="utf-8").read()
+                text = open(key_file, encoding="utf-8").read()
             except OSError as exc:
-                raise self._fail(f"cannot read jwt_bearer key_file {self.model.key_file!r}: {exc.strerror}") from None
+                raise self._fail(f"cannot read jwt_bearer key_file {key_file!r}: {exc.strerror}") from None
             if text.lstrip().startswith("{"):
                 try:
                     account = json.loads(text)
                 except ValueError:
-                    raise self._fail(f"jwt_bearer key_file {self.model.key_file!r} is not valid JSON") from None
+                    raise self._fail(f"jwt_bearer key_file {key_file!r} is not valid JSON") from None
                 if not isinstance(account, dict) or not isinstance(account.get("private_key"), str):
-                    raise self._fail(f"jwt_bearer key_file {self.model.key_file!r} has no 'private_key'")
+                    raise self._fail(f"jwt_bearer key_file {key_file!r} has no 'private_key'")
             else:
                 account = {"private_key": text}
         key = account["private_key"]
@@ -505,7 +529,7 @@ class JwtBearerFlow(_OAuth2Flow):
 
 
 @AUTH_FLOWS.register
-class CookieAuthFlow(_RefreshingFlow):
+class CookieAuthFlow(_RefreshingFlow[CookieAuth]):
     """``type: cookie``: a login request whose ``Set-Cookie`` session is sent on every request;
     on 401/403 (or when the cookie's own expiry passes) it logs in again once."""
 
@@ -513,7 +537,7 @@ class CookieAuthFlow(_RefreshingFlow):
     _renewed = "logging in again once"
     retry_statuses = frozenset({401, 403})
 
-    def __init__(self, model: Any, **kwargs: Any):
+    def __init__(self, model: CookieAuth, **kwargs: Any):
         super().__init__(model, **kwargs)
         register_credentials(self.secrets, model.login.body)
         register_credentials(self.secrets, model.login.headers)
@@ -617,4 +641,5 @@ def build_auth(model: BaseModel | None, *, base_url: str, secrets: Secrets, conn
     kind = getattr(model, "type", "none") if model is not None else "none"
     cls = registry.lookup(kind)
     extra = {"token_store": token_store, "store_key": store_key} if cls is OAuth2RefreshTokenFlow else {}
-    return cls(model, base_url=base_url, secrets=secrets, connection_name=connection_name, **extra)
+    return cls(model if model is not None else NoAuth(), base_url=base_url, secrets=secrets,
+               connection_name=connection_name, **extra)

@@ -40,7 +40,7 @@ class Registry(dict[str, T], Generic[T]):
                 f"unknown {self.kind} type {name!r}. Valid values are: {sorted(self)}"
             ) from None
 
-    def copy(self) -> "Registry[T]":  # type: ignore[override]
+    def copy(self) -> "Registry[T]":
         clone: Registry[T] = Registry(self.kind)
         clone.update(self)
         return clone
