@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 from .config.pipeline import Pipeline, Table
 from .config.checks import walk_strings
+from .config.job import Job
 from .config.templating import Renderer, inspect, is_template
 from .errors import TemplateError
 from .lake import read_table_keys, table_uri
@@ -93,7 +94,7 @@ def request_streams(
                     ctx["fan"] = out["fan"] = fan
                 rendered = _render(template, renderer, ctx, where, out, paged)
                 if table.job is not None:
-                    rendered, out["render"] = _with_job(table, rendered, renderer, ctx, where)
+                    rendered, out["render"] = _with_job(table.job, rendered, renderer, ctx, where)
                 yield rendered, out
 
 
@@ -117,10 +118,9 @@ def _render(template: Table, renderer: Renderer, ctx: dict, where: str, out: dic
     return rendered.model_copy(update={"params": template.params, "body": template.body})
 
 
-def _with_job(table: Table, rendered: Table, renderer: Renderer, ctx: dict, where: str) -> tuple[Table, Any]:
+def _with_job(job: Job, rendered: Table, renderer: Renderer, ctx: dict, where: str) -> tuple[Table, Any]:
     """The job block rendered now, except ``poll``, which needs ``{{ job.id }}`` and is rendered by
     the returned callable once the job exists."""
-    job = table.job
     create = renderer.render_model(job.create, ctx, where=f"{where} job.create")
     download = renderer.render_model(job.download, ctx, where=f"{where} job.download")
     poll_where = f"{where} job.poll"

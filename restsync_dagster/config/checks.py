@@ -9,7 +9,7 @@ from .columns import output_columns, output_name
 from .connection import DeltaConnection, RestConnection
 from .destination import FieldMapping, field_refs
 from .hook import Hook
-from .pipeline import Pipeline
+from .pipeline import Pipeline, Table
 from .templating import inspect, is_template
 from ..errors import TemplateError
 
@@ -78,7 +78,8 @@ def hook_scope(path: str) -> dict[str, set[str] | None]:
 
 
 def pipeline_scope(data: dict) -> Callable[[str], dict[str, set[str] | None]]:
-    tables = data.get("tables") if isinstance(data.get("tables"), list) else []
+    raw_tables = data.get("tables")
+    tables: list[Any] = raw_tables if isinstance(raw_tables, list) else []
 
     def scope(path: str) -> dict[str, set[str] | None]:
         allowed: dict[str, set[str] | None] = {"env": None, "dt": None}
@@ -195,16 +196,19 @@ def check_pipeline(
 
 def _check_parent(pipeline: Pipeline, index: int, report: Report) -> None:
     table = pipeline.tables[index]
+    link = table.parent
+    if link is None:
+        return
     by_name = {t.name: t for t in pipeline.tables} | {t.key: t for t in pipeline.tables}
-    parent = by_name.get(table.parent.table)
+    parent = by_name.get(link.table)
     if parent is None:
-        report(f"tables[{index}].parent.table", f"no table {table.parent.table!r} in this pipeline")
+        report(f"tables[{index}].parent.table", f"no table {link.table!r} in this pipeline")
         return
     if parent is table:
         report(f"tables[{index}].parent.table", "a table cannot be its own parent")
         return
     seen = {table.name}
-    node = parent
+    node: Table | None = parent
     while node is not None and node.parent is not None:
         if node.name in seen:
             report(f"tables[{index}].parent.table", f"parent chain loops back to {node.name!r}")
@@ -213,7 +217,7 @@ def _check_parent(pipeline: Pipeline, index: int, report: Report) -> None:
         node = by_name.get(node.parent.table)
     if parent.schema_ is not None:
         declared = {f.name for f in parent.schema_}
-        for column in table.parent.fields:
+        for column in link.fields:
             if column not in declared:
                 report(f"tables[{index}].parent.fields.{column}", f"column {column!r} is not in parent table {parent.name!r}'s schema")
 

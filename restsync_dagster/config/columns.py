@@ -53,7 +53,7 @@ def output_columns(table: Table, index: int, transformations: list[tuple[int, An
     if table.schema_ is None:
         return None, []
     problems: list[Problem] = []
-    cols = {f.name: f.type for f in table.schema_}
+    cols: dict[str, str] = {f.name: f.type for f in table.schema_}
     known = ", ".join(cols)
     if table.columns is not None:
         chosen = table.columns.include if table.columns.include is not None else table.columns.exclude
@@ -85,6 +85,8 @@ def output_columns(table: Table, index: int, transformations: list[tuple[int, An
                     problems.append((f"{where}.mapping.{old}", missing(old)))
             for name, typ in cols.items():
                 target = renamed(name, transformation)
+                if target is None:
+                    continue
                 if target in renamed_cols:
                     problems.append((f"{where}.mapping", f"renaming makes two columns named {target!r}"))
                 renamed_cols[target] = typ
@@ -97,6 +99,8 @@ def output_columns(table: Table, index: int, transformations: list[tuple[int, An
             renamed_cols = {}
             for name, typ in cols.items():
                 target = renamed(name, transformation)
+                if target is None:
+                    continue
                 if target in renamed_cols:
                     problems.append((where, f"replacing {config.find!r} in field names makes two columns named {target!r}"))
                 renamed_cols[target] = typ

@@ -38,7 +38,9 @@ class LimitError(ParseError):
 
 
 class _TooDeep(ComposerError):
-    pass
+    def __init__(self, problem: str, line: int | None):
+        super().__init__(None, None, problem, None)
+        self.line = line
 
 
 try:
@@ -63,19 +65,20 @@ class _Loader(Composer, _Parser, SafeConstructor, Resolver):
         self._depth = 0
         self.aliased = False
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
-                raise _TooDeep(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+                mark = getattr(self.peek_event(), "start_mark", None)
+                line = mark.line + 1 if mark is not None else None
+                raise _TooDeep(f"nested more than {MAX_DEPTH} levels deep", line)
             if self.check_event(AliasEvent):
                 self.aliased = True
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
-    def construct_object(self, node, deep=False):  # type: ignore[no-untyped-def]
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
         except (ValueError, OverflowError, TypeError) as exc:
@@ -151,7 +154,7 @@ def compose(text: str) -> yaml.Node | None:
             check_expansion(node)
         return node
     except _TooDeep as exc:
-        raise LimitError(str(exc.problem), exc.problem_mark.line + 1) from None
+        raise LimitError(str(exc.problem), exc.line) from None
     except yaml.YAMLError as exc:
         raise _yaml_problem(exc) from None
     finally:

@@ -10,6 +10,7 @@ import csv
 import io
 from email.parser import BytesParser
 from email.policy import HTTP
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,11 +23,11 @@ class BodyError(ValueError):
     """A request body that cannot be decoded; answered with 400."""
 
 
-def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(orjson.dumps(content), status_code, headers, media_type="application/json")
 
 
-def error(message: str, status_code: int, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def error(message: str, status_code: int, headers: Mapping[str, str] | None = None, **extra: Any) -> Response:
     return json_response({"error": message, **extra}, status_code, headers)
 
 
@@ -66,6 +67,6 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, str]:
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name:
-            value = part.get_payload(decode=True) or b""
-            fields[str(name)] = value.decode("utf-8", "replace")
+            value = part.get_payload(decode=True)
+            fields[str(name)] = value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
     return fields

@@ -90,7 +90,7 @@ def logged(handler: Handler) -> Handler:
     async def endpoint(request: Request) -> Response:
         if request.method == "GET":
             return await handler(request)
-        entry = {
+        entry: dict[str, Any] = {
             "method": request.method,
             "path": request.url.path,
             "query": request.url.query,
@@ -122,8 +122,8 @@ async def contacts(request: Request) -> Response:
         return rejected
     stored = [state.upsert(record) for record in records]
     if not batch:
-        record, created = stored[0]
-        return json_response(record, 201 if created else 200)
+        record, is_new = stored[0]
+        return json_response(record, 201 if is_new else 200)
     created = sum(new for _, new in stored)
     return json_response({"received": len(stored), "created": created,
                           "updated": len(stored) - created})
@@ -145,7 +145,7 @@ async def contact(request: Request) -> Response:
     body = await _record_body(request)
     if isinstance(body, Response):
         return body
-    record = {**current, **body} if request.method == "PATCH" else dict(body)
+    record = {**(current or {}), **body} if request.method == "PATCH" else dict(body)
     record["id"] = int(key) if key.isdigit() else key
     if (rejected := _missing_email([record])) is not None:
         return rejected

@@ -46,7 +46,8 @@ async def graphql(request: Request) -> Response:
     query = body.get("query")
     if not isinstance(query, str) or "orders" not in query:
         raise ParamError("query: expected a GraphQL query string selecting orders")
-    variables = body.get("variables") if isinstance(body.get("variables"), dict) else {}
+    raw_variables = body.get("variables")
+    variables = raw_variables if isinstance(raw_variables, dict) else {}
     first_match, after_match, page_match = _FIRST.search(query), _AFTER.search(query), _PAGE.search(query)
     first = int_param({"first": variables.get("first", first_match and first_match.group(1))},
                       "first", DEFAULT_LIMIT, 1, MAX_LIMIT)

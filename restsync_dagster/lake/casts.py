@@ -138,6 +138,7 @@ def to_timestamp(raw: pl.Series) -> pl.Series:
         return _epoch(raw)
     # Fast path: the common ``YYYY-MM-DDTHH:MM:SS[.f](Z|±HH:MM)`` in one vectorized parse; only the
     # rows it leaves null go through the slower epoch and regex fallbacks.
+    out: pl.Series | None
     try:
         out = raw.str.to_datetime(_TS_FAST, time_unit="us", strict=False, exact=True)
         out = out.dt.convert_time_zone("UTC") if out.dtype == UTC_US or getattr(out.dtype, "time_zone", None) else None

@@ -370,7 +370,7 @@ class DeltaWriter:
                 self._append_evolving(adds, arrow_schema, properties)
             else:
                 self._table.create_write_transaction(
-                    adds,
+                    [*adds],
                     mode="append",
                     schema=self._table.schema(),
                     partition_by=self._partition_by or None,
@@ -379,7 +379,7 @@ class DeltaWriter:
             return self._result(rows, len(adds))
         filters = [(PARTITION, "=", self.partition_key)] if self.partition_key is not None else None
         self._table.create_write_transaction(
-            adds,
+            [*adds],
             mode="overwrite",
             schema=arrow_schema,
             partition_by=self._partition_by or None,

@@ -10,6 +10,7 @@ jobs read is worse than failing the run.
 from __future__ import annotations
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 import pyarrow as pa
 
 from ..errors import SchemaError
@@ -68,7 +69,7 @@ def conform(df: pl.DataFrame, target: pl.Schema | dict, *, table: str, fill_miss
     return df
 
 
-def cast_to(expr: pl.Expr, have: pl.DataType, want: pl.DataType, *, table: str, column: str) -> pl.Expr:
+def cast_to(expr: pl.Expr, have: pl.DataType | DataTypeClass, want: pl.DataType | DataTypeClass, *, table: str, column: str) -> pl.Expr:
     if have == want or have == pl.Null:
         return expr.cast(want) if have == pl.Null else expr
     if isinstance(want, pl.Struct) and isinstance(have, pl.Struct):
@@ -91,7 +92,7 @@ def cast_to(expr: pl.Expr, have: pl.DataType, want: pl.DataType, *, table: str, 
     )
 
 
-def _widens(have: pl.DataType, want: pl.DataType) -> bool:
+def _widens(have: pl.DataType | DataTypeClass, want: pl.DataType | DataTypeClass) -> bool:
     if want == pl.String:
         return not isinstance(have, (pl.Struct, pl.List, pl.Binary))
     if isinstance(want, pl.Datetime) and isinstance(have, pl.Datetime):

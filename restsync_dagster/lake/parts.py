@@ -223,7 +223,7 @@ class PartWriter:
         self._schema = frame.schema
         self._buffer.append(frame)
         self._buffered_rows += frame.height
-        self._buffered_bytes += frame.estimated_size()
+        self._buffered_bytes += int(frame.estimated_size())
         if self._buffered_rows >= self.rows_per_group or self._buffered_bytes >= BYTES_PER_GROUP:
             self._flush()
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 
 from ..errors import SchemaError
 from .casts import DTYPES
@@ -101,7 +102,7 @@ def _compile(field: Any) -> Col:
     return Col(name=field.name, type=field.type, path=path, fields=sub, nullable=field.nullable)
 
 
-def type_string(dtype: pl.DataType) -> str:
+def type_string(dtype: pl.DataType | DataTypeClass) -> str:
     """A short, stable name for a column type, as shown in metadata."""
     if isinstance(dtype, pl.Struct):
         return "struct<" + ", ".join(f"{f.name}: {type_string(f.dtype)}" for f in dtype.fields) + ">"

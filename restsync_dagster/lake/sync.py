@@ -20,6 +20,7 @@ from datetime import date, datetime, time as dtime
 from typing import Any, Callable, Iterable, Iterator
 
 import polars as pl
+from polars.datatypes import DataTypeClass
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -197,7 +198,8 @@ def _path_expr(schema: pl.Schema, path: str) -> pl.Expr | None:
     head, *rest = path.split(".")
     if head not in schema or not rest:
         return None
-    expr, dtype = pl.col(head), schema[head]
+    dtype: pl.DataType | DataTypeClass = schema[head]
+    expr = pl.col(head)
     for part in rest:
         if not isinstance(dtype, pl.Struct):
             return None
