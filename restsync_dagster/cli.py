@@ -159,6 +159,8 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
 
         defn = partitions_def(target.partitions)
         key = partition or defn.get_last_partition_key()
+        if key is None:
+            raise click.UsageError(f"table {target.name!r} has no partition yet: its partitions start {target.partitions.start}")
         tw = defn.time_window_for_partition_key(key)
         window = (key, tw.start, tw.end)
         click.echo(f"partition {key}: {tw.start.isoformat()} .. {tw.end.isoformat()}")

@@ -6,7 +6,7 @@ import dagster as dg
 
 from ..config import Project
 from ..config.pipeline import Pipeline, Table
-from ..engine import TableSyncResult, run_table_sync
+from ..engine import TableSyncResult, Window, run_table_sync
 from ..lake.checks import CURSOR as CHECK_CURSOR, PK as CHECK_PK, SCHEMA as CHECK_SCHEMA
 from ..secrets import GLOBAL
 from .failures import restsync_failures
@@ -61,9 +61,7 @@ def table_asset(
         tag_run(context, pipeline.key)
         client = getattr(context.resources, connection_key).client
         on_page = getattr(context.resources, PROGRESS_KEY).on_page
-        windows = []
-        if partitions_def is not None:
-            windows = _windows(context)
+        windows: list[Window | None] = [*_windows(context)] if partitions_def is not None else []
         results = []
         with restsync_failures(f"{pipeline.key}/{table.key}"):
             lake = lake_of(context, project, pipeline)
@@ -98,7 +96,7 @@ def backfill_policy(table: Table) -> dg.BackfillPolicy:
     return dg.BackfillPolicy.single_run() if limit is None else dg.BackfillPolicy.multi_run(max_partitions_per_run=limit)
 
 
-def _windows(context: dg.AssetExecutionContext) -> list[tuple[str, object, object]]:
+def _windows(context: dg.AssetExecutionContext) -> list[Window]:
     """(key, start, end) of every partition in the run; a single-run backfill covers a range."""
     partitions_def = context.assets_def.partitions_def
     keys = partitions_def.get_partition_keys_in_range(context.partition_key_range)

@@ -6,6 +6,7 @@ import dagster as dg
 
 from ..config import Project
 from ..config.pipeline import Pipeline, Table
+from ..delivery import DeliveryResult
 from ..engine import run_table_delivery
 from ..errors import DeliveryError
 from ..secrets import GLOBAL
@@ -15,8 +16,8 @@ from .resources import lake_of, lake_resource_keys, resource_key
 from .translator import delivery_key, pool_name
 
 
-def _metadata(result) -> dict:
-    meta = {}
+def _metadata(result: DeliveryResult) -> dict[str, dg.MetadataValue]:
+    meta: dict[str, dg.MetadataValue] = {}
     for name, value in result.as_metadata().items():
         if isinstance(value, bool) or value is None:
             meta[f"restsync/{name}"] = dg.MetadataValue.text(str(value))
@@ -37,12 +38,12 @@ def delivery_asset(
     ``upstream`` is the asset of another pipeline that writes the table, when one does."""
     destination = project.connection(pipeline.destination.connection.id)
     request = pipeline.request_for(table)
+    sends = f": {request.method} {request.url or request.path} ({request.request_mode}, {request.body_format})" if request else ""
     connection_key = resource_key(destination.id)
     spec = dg.AssetSpec(
         key=delivery_key(table_spec.key),
         deps=[upstream or table_spec.key],
-        description=f"Pushes new and changed rows of {table.name} to {destination.display_name}: "
-        f"{request.method} {request.url or request.path} ({request.request_mode}, {request.body_format}).",
+        description=f"Pushes new and changed rows of {table.name} to {destination.display_name}{sends}.",
         group_name=table_spec.group_name,
         kinds={"delta", "rest"},
         tags=dict(table_spec.tags) or None,

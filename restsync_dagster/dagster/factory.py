@@ -38,11 +38,12 @@ def pipeline_defs(
         return reverse_etl_defs(project, pipeline, translator, produced or {})
     assets = []
     groups: dict[tuple | None, list] = {}
-    parts: dict[tuple, dg.PartitionsDefinition] = {}
+    parts: dict[tuple | None, dg.TimeWindowPartitionsDefinition] = {}
     table_specs: dict[str, dg.AssetSpec] = {}
     for sig, tables in group_by_partitions(pipeline.tables).items():
-        if sig is not None:
-            parts[sig] = partitions_def(tables[0].partitions)
+        spec = tables[0].partitions
+        if spec is not None:
+            parts[sig] = partitions_def(spec)
         groups[sig] = []
         for table in tables:
             asset = table_asset(project, pipeline, table, translator=translator, partitions_def=parts.get(sig),
@@ -58,8 +59,9 @@ def pipeline_defs(
         deliveries = [delivery_asset(project, pipeline, t, table_specs[t.key]) for t in pipeline.tables]
     paired = pipeline.sync.destination_frequency is not None
     with_sync = bool(deliveries) and not paired and None in groups
-    jobs, schedules = [], []
-    kinds_count = defaultdict(int)
+    jobs: list[dg.JobDefinition | dg.UnresolvedAssetJobDefinition] = []
+    schedules: list[dg.ScheduleDefinition] = []
+    kinds_count: defaultdict[str, int] = defaultdict(int)
     for sig, members in groups.items():
         if sig is None or len(groups) == 1:
             name = f"{pipeline.key}_sync"

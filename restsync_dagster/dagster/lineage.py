@@ -30,7 +30,7 @@ def written_at(project: Project, pipeline: Pipeline, table: Table) -> str | None
 
 def read_from(project: Project, pipeline: Pipeline, table: Table) -> str:
     """The Delta table a reverse-ETL ``table`` reads (``<source path>/<table name>``)."""
-    source = project.connection(pipeline.source.connection.id)
+    source = project.connection_of(pipeline.source.connection.id, DeltaConnection)
     return _normal(f"{source.path.rstrip('/')}/{table.name.strip('/')}")
 
 

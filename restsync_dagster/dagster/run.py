@@ -95,7 +95,8 @@ def materialize_pipeline(
         key = None
         if sig is not None:
             partitions_def = repo.assets_defs_by_key[asset_key(pipeline, members[0])].partitions_def
-            key = partition or partitions_def.get_last_partition_key()
+            if partitions_def is not None:
+                key = partition or partitions_def.get_last_partition_key()
         result = materialize_threaded(
             assets,
             selection=selection,

@@ -83,7 +83,7 @@ class RestSyncTranslator:
             parent = replace(context, table=pipeline.table(table.parent.table))
             deps.append(self.get_asset_spec(parent).key)
         tags = {**pipeline.tags, **table.tags}
-        metadata = {
+        metadata: dict[str, str | dg.MetadataValue | dg.TableSchema] = {
             "restsync/pipeline": pipeline.name,
             "restsync/table": table.name,
             "restsync/source_connection": str(pipeline.source.connection.id),

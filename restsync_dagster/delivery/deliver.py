@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import polars as pl
 import pyarrow as pa
@@ -47,7 +47,7 @@ from .templates import Template
 
 logger = logging.getLogger("restsync.delivery")
 
-Batch = pa.RecordBatch | pa.Table | pl.DataFrame
+Batch: TypeAlias = pa.RecordBatch | pa.Table | pl.DataFrame
 
 
 @dataclass

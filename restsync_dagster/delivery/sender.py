@@ -22,7 +22,7 @@ request in flight (or cancels those not started yet) before the log is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +45,7 @@ class CapturingAuth(httpx.Auth):
         self.inner = inner
         self.response: httpx.Response | None = None
 
-    def sync_auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:  # type: ignore[override]
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         flow = self.inner.sync_auth_flow(request)
         try:
             outgoing = next(flow)

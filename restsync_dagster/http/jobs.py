@@ -59,7 +59,8 @@ def iter_job_pages(
         raise JobError(f"{where}: the job's create response has no id at {job.create.id_path!r}; it has keys {keys_of(created)}")
     poll_url = render(job.poll.path, {"job": {"id": job_id}})
     deadline = time.monotonic() + job.poll.timeout_s
-    wait, statuses = job.poll.interval_s, []
+    wait = job.poll.interval_s
+    statuses: list[str] = []
     while True:
         if time.monotonic() + wait > deadline:
             last = statuses[-1] if statuses else "created"
