@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 
 import dagster as dg
 from rich.console import Console
@@ -120,9 +121,14 @@ def run_sync(
     started = time.monotonic()
     progress = progress_for(console)
     try:
-        results = materialize_pipeline(
-            project, pipeline, tables, partition=partition, log_level="DEBUG" if debug else "CRITICAL", on_page=progress.on_page
-        )
+        with warnings.catch_warnings():
+            # Notes on the beta Dagster APIs restsync builds on are for its developers (the test suite
+            # fails on new ones), not for the person running a sync.
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            warnings.simplefilter("ignore", dg.PreviewWarning)
+            results = materialize_pipeline(
+                project, pipeline, tables, partition=partition, log_level="DEBUG" if debug else "CRITICAL", on_page=progress.on_page
+            )
     finally:
         progress.close()
     return _summary(pipeline, results, time.monotonic() - started, console=console, debug=debug)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections import defaultdict
 
 import dagster as dg
@@ -24,9 +23,6 @@ from .schedules import schedule_for_job
 from .sensors import hook_sensors
 from .threads import threaded_executor
 from .translator import RestSyncTranslator, TableContext
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
 def pipeline_defs(

@@ -72,6 +72,7 @@ def _run(*args: str, home: Path) -> subprocess.CompletedProcess:
 def test_sync_writes_the_delta_table(defs, home, tmp_path):
     result = _run("sync", "shop", "--dir", str(defs), home=home)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Warning" not in result.stderr, result.stderr
     table = DeltaTable(str(tmp_path / "lake" / "shop" / "customers"))
     assert table.to_pyarrow_table().num_rows == 50
 

@@ -75,9 +75,9 @@ def test_odd_frequency_skips_ticks_between_runs(base_docs, tmp_path):
 
 def test_enabled_sets_default_status(base_docs, tmp_path):
     on = _defs(tmp_path / "on", base_docs, {"frequency": 5})
-    assert on.get_schedule_def("p_sync_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
+    assert on.resolve_schedule_def("p_sync_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
     off = _defs(tmp_path / "off", base_docs, {"frequency": 5, "enabled": False})
-    assert off.get_schedule_def("p_sync_schedule").default_status == dg.DefaultScheduleStatus.STOPPED
+    assert off.resolve_schedule_def("p_sync_schedule").default_status == dg.DefaultScheduleStatus.STOPPED
 
 
 def test_partitioned_schedule_syncs_current_window_and_the_one_that_closed(base_docs, tmp_path):

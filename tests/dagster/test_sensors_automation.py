@@ -49,7 +49,7 @@ def test_failed_run_posts_the_hook_without_secrets(demo_reset, tmp_path, monkeyp
     with dg.instance_for_test() as instance:
         defs, result = _run(project, instance)
         assert not result.success
-        sensor = defs.get_sensor_def("shop__ops__pipeline_failed")
+        sensor = defs.resolve_sensor_def("shop__ops__pipeline_failed")
         ctx = _sensor_context(instance, result, sensor.name, "PIPELINE_FAILURE").for_run_failure()
         caplog.set_level(logging.DEBUG)
         outcome = sensor(ctx)
@@ -69,7 +69,7 @@ def test_canceled_run_fires_pipeline_stopped(demo_reset, tmp_path, monkeypatch, 
     with dg.instance_for_test() as instance:
         run = instance.create_run_for_job(defs.resolve_job_def("shop_sync"))
         instance.report_run_canceled(run)
-        sensor = defs.get_sensor_def("shop__ops__pipeline_stopped")
+        sensor = defs.resolve_sensor_def("shop__ops__pipeline_stopped")
         events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_CANCELED"]
         ctx = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
                                                  dagster_run=instance.get_run_by_id(run.run_id), dagster_event=events[-1])
@@ -84,7 +84,7 @@ def test_failing_receiver_does_not_break_the_sensor(demo_reset, tmp_path, monkey
                               ["pipeline_failed"], table_params={"fail_status": 404})
     with dg.instance_for_test() as instance:
         defs, result = _run(project, instance)
-        sensor = defs.get_sensor_def("shop__ops__pipeline_failed")
+        sensor = defs.resolve_sensor_def("shop__ops__pipeline_failed")
         ctx = _sensor_context(instance, result, sensor.name, "PIPELINE_FAILURE").for_run_failure()
         outcome = sensor(ctx)
     assert len(httpserver.log) == 2  # first try + one retry
@@ -140,7 +140,7 @@ def test_hooks_fire_for_every_run_that_touches_the_pipeline(demo_reset, tmp_path
             assets = list(defs.get_repository_def().assets_defs_by_key.values())
             result = dg.materialize(assets, selection=[key], instance=instance, raise_on_error=False)
         assert not result.success
-        sensor = defs.get_sensor_def("shop__ops__pipeline_failed")
+        sensor = defs.resolve_sensor_def("shop__ops__pipeline_failed")
         sensor(_sensor_context(instance, result, sensor.name, "PIPELINE_FAILURE").for_run_failure())
     (request, _), = httpserver.log
     assert request.get_json()["run_id"] == result.run_id
@@ -156,7 +156,7 @@ def test_hooks_ignore_runs_of_other_pipelines(demo_reset, tmp_path, monkeypatch,
         assets = list(build_definitions(project=project_b).get_repository_def().assets_defs_by_key.values())
         result = dg.materialize(assets, instance=instance, raise_on_error=False)
         assert not result.success
-        sensor = build_definitions(project=project).get_sensor_def("shop__ops__pipeline_failed")
+        sensor = build_definitions(project=project).resolve_sensor_def("shop__ops__pipeline_failed")
         ctx = _sensor_context(instance, result, sensor.name, "PIPELINE_FAILURE").for_run_failure()
         assert isinstance(sensor(ctx), dg.SkipReason)
     assert httpserver.log == []
