@@ -204,6 +204,7 @@ def test_start_answers_503_when_the_code_location_does_not_load(api: Api):
     assert (api.definitions / "pipelines" / "demo_shop.yaml").exists()
 
 
+@pytest.mark.filterwarnings("ignore:Error loading repository location:UserWarning")
 def test_get_shows_why_a_pipeline_is_not_loaded(api: Api):
     assert api.request("GET", "/pipelines/demo_shop").json()["errors"] == []
     path = api.definitions / "pipelines" / "demo_shop.yaml"
