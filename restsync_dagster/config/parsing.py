@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 from yaml.events import AliasEvent
-from yaml.composer import Composer, ComposerError
+from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.parser import Parser
 from yaml.reader import Reader
@@ -35,12 +35,6 @@ class ParseError(Exception):
 
 class LimitError(ParseError):
     """The document exceeds ``MAX_DEPTH`` or ``MAX_NODES``, or an alias contains itself."""
-
-
-class _TooDeep(ComposerError):
-    def __init__(self, problem: str, line: int | None):
-        super().__init__(None, None, problem, None)
-        self.line = line
 
 
 try:
@@ -71,7 +65,7 @@ class _Loader(Composer, _Parser, SafeConstructor, Resolver):
             if self._depth > MAX_DEPTH:
                 mark = getattr(self.peek_event(), "start_mark", None)
                 line = mark.line + 1 if mark is not None else None
-                raise _TooDeep(f"nested more than {MAX_DEPTH} levels deep", line)
+                raise LimitError(f"nested more than {MAX_DEPTH} levels deep", line)
             if self.check_event(AliasEvent):
                 self.aliased = True
             return super().compose_node(parent, index)
@@ -153,8 +147,6 @@ def compose(text: str) -> yaml.Node | None:
         if node is not None and loader.aliased:
             check_expansion(node)
         return node
-    except _TooDeep as exc:
-        raise LimitError(str(exc.problem), exc.line) from None
     except yaml.YAMLError as exc:
         raise _yaml_problem(exc) from None
     finally:
