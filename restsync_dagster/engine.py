@@ -276,13 +276,15 @@ def _stream_pages(prep: Prepared, table: Table, rendered: Table, extra: dict, st
         yield page, records
 
 
-def _fetch_stream(prep: Prepared, table: Table, rendered: Table, extra: dict, max_pages: int | None):
+def _fetch_stream(prep: Prepared, table: Table, rendered: Table, extra: dict, max_pages: int | None
+                  ) -> tuple[RequestStats, list[tuple[Any, list[dict]]]]:
     """One whole stream on a worker thread, with its own counters (merged by the consumer)."""
     own = RequestStats()
     return own, list(_stream_pages(prep, table, rendered, extra, own, max_pages=max_pages, prefetch=False))
 
 
-def _drain(item: tuple[dict, Future], stats: RequestStats, on_stream: Callable[[dict], None] | None):
+def _drain(item: tuple[dict, Future], stats: RequestStats, on_stream: Callable[[dict], None] | None
+           ) -> Iterator[tuple[Any, list[dict]]]:
     extra, future = item
     own, pages = future.result()
     stats.add(own)
@@ -403,7 +405,9 @@ def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _requests(project, pipeline, table, renderer, context, root, storage_options, where, windows=None) -> Iterator[tuple[Table, dict]]:
+def _requests(project: Project, pipeline: Pipeline, table: Table, renderer: Renderer, context: dict[str, Any], root: str,
+              storage_options: dict[str, str], where: str, windows: list[IncrementalWindow] | None = None
+              ) -> Iterator[tuple[Table, dict]]:
     """One (rendered table, extra) pair per request stream: windows × parent rows × fan-out values."""
     yield from request_streams(pipeline, table, renderer, context, root, storage_options, where, windows)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -82,7 +82,7 @@ def _key(request: Request) -> str:
     return request.path_params["id"]
 
 
-def _created(services: h.Services, request: Request, body: bytes):
+def _created(services: h.Services, request: Request, body: bytes) -> tuple[int, dict, dict[str, str]]:
     status, payload = h.create_pipeline(services, body, request.headers.get("content-type"))
     return status, payload, {"Location": f"{BASE}/pipelines/{payload['id']}"}
 
@@ -165,7 +165,7 @@ def create_app(definitions_dir: Path, dagster_home: Path, *, workspace: Path | N
     )
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await run_in_threadpool(services.runtime.close)
 

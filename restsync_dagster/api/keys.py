@@ -94,8 +94,8 @@ class KeyStore:
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def for_home(cls, dagster_home: Path, **kwargs) -> "KeyStore":
-        return cls(Path(dagster_home) / "restsync" / "keys.json", **kwargs)
+    def for_home(cls, dagster_home: Path, *, clock: Callable[[], float] = time.time) -> "KeyStore":
+        return cls(Path(dagster_home) / "restsync" / "keys.json", clock=clock)
 
     def _read(self) -> list[KeyRecord]:
         try:

@@ -21,9 +21,12 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..config.source import SUFFIXES
+
+if TYPE_CHECKING:
+    from dagster._core.remote_representation.external import RemoteSchedule
 
 log = logging.getLogger("restsync.api")
 
@@ -175,7 +178,7 @@ class Runtime:
         keys = set(keys) | {key}
         return [s for s in self.repository().get_schedules() if owner(s.name, dict(s.tags or {}), keys) == key]
 
-    def _state(self, schedule) -> ScheduleState:
+    def _state(self, schedule: RemoteSchedule) -> ScheduleState:
         stored = self.instance.get_instigator_state(schedule.get_remote_origin_id(), schedule.selector_id)
         running = schedule.get_current_instigator_state(stored).is_running
         return ScheduleState(schedule.name, schedule.cron_schedule if isinstance(schedule.cron_schedule, str) else " | ".join(schedule.cron_schedule), "running" if running else "stopped")

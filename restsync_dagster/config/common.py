@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveFloat, PositiveInt
@@ -121,10 +122,8 @@ ISO_DURATION = re.compile(
 )
 
 
-def parse_duration(text: str):
+def parse_duration(text: str) -> timedelta:
     """An ISO 8601 duration without years/months (``P1D``, ``PT6H``, ``PT30M``) as a timedelta."""
-    from datetime import timedelta
-
     match = ISO_DURATION.match(text or "")
     if not match:
         raise ValueError(f"expected an ISO 8601 duration such as 'P1D', 'PT6H' or 'PT30M', got {text!r}")

@@ -8,6 +8,8 @@ document's ``file:line`` errors, and the definitions carry ``restsync/invalid_do
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import dagster as dg
 
 from ..config import BrokenDocument, Project
@@ -32,7 +34,7 @@ def sensor_name(broken: BrokenDocument, taken: set[str]) -> str:
 def broken_sensor(broken: BrokenDocument, name: str) -> dg.SensorDefinition:
     message = broken.message()
 
-    def evaluate(context: dg.SensorEvaluationContext):
+    def evaluate(context: dg.SensorEvaluationContext) -> NoReturn:
         raise ConfigError(broken.issues)
 
     return dg.SensorDefinition(

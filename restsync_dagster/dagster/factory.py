@@ -95,7 +95,8 @@ def pipeline_defs(
     return assets, jobs, schedules, sensors
 
 
-def deliver_job(pipeline: Pipeline, deliveries: list, paired: bool):
+def deliver_job(pipeline: Pipeline, deliveries: list[dg.AssetsDefinition], paired: bool
+                ) -> tuple[dg.UnresolvedAssetJobDefinition, dg.ScheduleDefinition]:
     job = dg.define_asset_job(
         name=f"{pipeline.key}_deliver",
         selection=dg.AssetSelection.assets(*deliveries),

@@ -45,7 +45,7 @@ def schedule_for_job(
         tags={"restsync/pipeline": pipeline.key},
         description=description or f"Runs {job.name} " + (f"every {minutes} minutes" if minutes else f"on '{cron}'"),
     )
-    def _schedule(context: dg.ScheduleEvaluationContext):
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.SkipReason | dg.RunRequest | list[dg.RunRequest]:
         scheduled = context.scheduled_execution_time or datetime.now().astimezone()
         if not _on_tick(scheduled, every):
             return dg.SkipReason(f"not a multiple of {every} minutes since the epoch")

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .data import RESOURCES, make_items
-from .faults import check_page, with_faults
+from .faults import Handler, check_page, with_faults
 from .payloads import BodyError, error, json_response, read_body
 from .views import ParamError, View, build_view, parse_filters
 
@@ -162,7 +162,7 @@ def _unknown_resource(request: Request) -> Response:
                  f"valid: {', '.join(RESOURCES)}", 404)
 
 
-def _style_endpoint(style: Style):
+def _style_endpoint(style: Style) -> Handler:
     async def endpoint(request: Request) -> Response:
         resource = _resource(request)
         if resource is None:
@@ -182,7 +182,7 @@ def _style_endpoint(style: Style):
     return with_faults(endpoint)
 
 
-def _single_endpoint(resource: str):
+def _single_endpoint(resource: str) -> Handler:
     async def endpoint(request: Request) -> Response:
         record = request.app.state.demo.store.get(resource, request.path_params["id"])
         if record is None:

@@ -19,7 +19,7 @@ from .data import make_items
 from .faults import with_faults
 from .paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, int_param
 from .payloads import BodyError, json_response, read_body
-from .views import ParamError, build_view, parse_filters
+from .views import ParamError, View, build_view, parse_filters
 
 _AFTER = re.compile(r'\bafter:\s*"([^"]*)"')
 _FIRST = re.compile(r"\bfirst:\s*(\d+)")
@@ -36,7 +36,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _view(request: Request, resource: str, params: Mapping[str, Any] | None = None):
+def _view(request: Request, resource: str, params: Mapping[str, Any] | None = None) -> View:
     return build_view(request.app.state.demo.store, resource, parse_filters(params or request.query_params))
 
 

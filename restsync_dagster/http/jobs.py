@@ -22,7 +22,7 @@ import orjson
 from ..config.auth import NoAuth
 from ..errors import JobError
 from .bodies import RecordsNotFound, extract_records, parse_json
-from .client import RequestStats, RestClient
+from .client import Reply, RequestStats, RestClient
 from .fetch import Page
 from .formats import DecodeError, decompress, parse_jsonl
 from .jsonpath import MISSING, find, keys_of
@@ -49,7 +49,7 @@ def iter_job_pages(
     where = f"connection {connection_name or client.name!r}, table {name!r}"
     auth, policy = client.auth_for(table.auth), client.policy_for(table)
 
-    def get(method: str, url: str, *, json: Any = None, parse: Any = None, use_auth: Any = auth):
+    def get(method: str, url: str, *, json: Any = None, parse: Any = None, use_auth: Any = auth) -> Reply:
         return client.request(method, url, json=json, headers={str(k): str(v) for k, v in table.headers.items()},
                               auth=use_auth, rate_limit=policy, parse=parse, table_name=name, stats=stats)
 

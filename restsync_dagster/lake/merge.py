@@ -22,6 +22,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
+from deltalake.table import TableMerger
 from deltalake.transaction import CommitProperties
 
 from .evolve import cast_to, conform
@@ -87,7 +88,7 @@ def reader(paths: list[str]) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(schema, iter_parquet(paths))
 
 
-def _merger(table: DeltaTable, source: list[str], predicate: str, properties: CommitProperties):
+def _merger(table: DeltaTable, source: list[str], predicate: str, properties: CommitProperties) -> TableMerger:
     """A streamed merge of the staged part files ``s`` into the table ``t``, evolving its schema."""
     return table.merge(
         reader(source),
