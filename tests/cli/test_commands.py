@@ -13,6 +13,7 @@ from deltalake import DeltaTable
 
 from restsync_dagster.cli import main
 from tests.cli.helpers import free_port
+from tests.dagster.conftest import make_project
 
 RESTSYNC = str(Path(sys.executable).with_name("restsync"))
 
@@ -62,6 +63,15 @@ def test_preview_unknown_table(runner, defs):
     result = runner.invoke(main, ["preview", "shop", "nope", "--dir", str(defs)])
     assert result.exit_code == 2
     assert "nope" in result.output
+
+
+def test_preview_of_a_table_with_no_partition_yet_is_a_usage_error(runner, demo, tmp_path):
+    table = {"name": "later", "path": "/offset/customers", "response": {"root_key": "data"},
+             "partitions": {"type": "daily", "start": "2999-01-01"}}
+    root = make_project(tmp_path, demo.base_url, [table]).root
+    result = runner.invoke(main, ["preview", "shop", "later", "--dir", str(root)])
+    assert result.exit_code == 2, result.output
+    assert "table 'later' has no partition yet: its partitions start 2999-01-01" in result.output
 
 
 def _run(*args: str, home: Path) -> subprocess.CompletedProcess:
