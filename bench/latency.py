@@ -92,14 +92,18 @@ def run(latency: float, *, skip_dlt: bool = False) -> dict:
     notes: dict[str, str] = {}
     spans: dict[str, tuple[float, float]] = {}
     try:
-        run_dir = work / "restsync"
-        (run_dir / "home").mkdir(parents=True)
-        _definitions(run_dir / "definitions", base_url, run_dir / "lake")
-        seconds["restsync"], _ = _run("restsync", c.restsync_command(run_dir / "definitions"),
-                                      env=c.bench_env(DAGSTER_HOME=str(run_dir / "home")), cwd=run_dir,
-                                      server_pid=server.pid, spans=spans)
-        if seconds["restsync"] is not None:
-            notes["restsync"] = _check_tables(run_dir / "lake" / "bench")
+        home = work / "home"
+        home.mkdir()
+        # The first sync also creates DAGSTER_HOME's run and event storage (≈1 s); a user's later syncs
+        # find it there, so the second sync (same DAGSTER_HOME, a new lake) is timed as well.
+        for name in ("restsync", "restsync-2nd"):
+            run_dir = work / name
+            _definitions(run_dir / "definitions", base_url, run_dir / "lake")
+            seconds[name], _ = _run(name, c.restsync_command(run_dir / "definitions"),
+                                    env=c.bench_env(DAGSTER_HOME=str(home)), cwd=run_dir,
+                                    server_pid=server.pid, spans=spans)
+            if seconds[name] is not None:
+                notes[name] = _check_tables(run_dir / "lake" / "bench")
         if not skip_dlt:
             c.ensure_dlt_venv()
             run_dir = work / "dlt"
@@ -156,9 +160,13 @@ def report(latency: float, seconds: dict[str, float | None], notes: dict[str, st
     floor = requests * latency / MAX_CONCURRENCY
     print(f"\n(start-up: until the first request reached the server; requests: first request to last answer, "
           f"floor at max_concurrency {MAX_CONCURRENCY}: {floor:.1f} s; wrap-up: after the last answer)")
-    vs_dlt = _ratio(seconds.get("restsync"), seconds.get("dlt"))
-    vs_bare = _ratio(seconds.get("restsync"), seconds.get("bare"))
-    print(f"\nrestsync vs dlt:            {vs_dlt}× faster (target ≥ {TARGET_VS_DLT}×)")
-    print(f"restsync vs sequential loop: {vs_bare}× faster (target ≥ {TARGET_VS_BARE:.1f}× = 0.8 × max_concurrency)")
-    return {"latency_s": latency, "seconds": seconds, "notes": notes, "vs_dlt": vs_dlt, "vs_bare": vs_bare,
+    ratios = {}
+    for name in ("restsync", "restsync-2nd"):
+        vs_dlt = _ratio(seconds.get(name), seconds.get("dlt"))
+        vs_bare = _ratio(seconds.get(name), seconds.get("bare"))
+        ratios[name] = {"vs_dlt": vs_dlt, "vs_bare": vs_bare}
+        print(f"\n{name + ' vs dlt:':<38}{vs_dlt}× faster (target ≥ {TARGET_VS_DLT}×)")
+        print(f"{name + ' vs sequential loop:':<38}{vs_bare}× faster "
+              f"(target ≥ {TARGET_VS_BARE:.1f}× = 0.8 × max_concurrency)")
+    return {"latency_s": latency, "seconds": seconds, "notes": notes, "ratios": ratios,
             "targets": {"vs_dlt": TARGET_VS_DLT, "vs_bare": TARGET_VS_BARE}, "timelines": timelines}
