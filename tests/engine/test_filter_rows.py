@@ -36,8 +36,8 @@ def test_rows_not_matching_are_dropped(demo_reset, tmp_path):
     source += httpx.get(f"{demo_reset.base_url}/offset/orders", params={"limit": 1000, "offset": 1000}).json()["data"]
     expected = sorted(o["id"] for o in source if o["status"] != "cancelled" and o["total_cents"] >= 10000)
     assert 0 < len(expected) < 2000
-    assert result.rows == 2000
-    ids = DeltaTable(result.table_uri).to_pyarrow_table().column("id").to_pylist()
+    assert result.write.rows == 2000
+    ids = DeltaTable(result.write.table_uri).to_pyarrow_table().column("id").to_pylist()
     assert sorted(ids) == expected
 
 
