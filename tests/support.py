@@ -22,6 +22,18 @@ def pipeline_doc(name: str, tables: list[dict], *, source: str = "api", destinat
     }
 
 
+def offset_table(name: str, path: str, *, page_size: int = 100, **fields: Any) -> dict:
+    """A table paged by offset whose records sit under ``data``, keyed by ``id`` (the demo API's shape)."""
+    return {
+        "name": name,
+        "path": path,
+        "pagination": {"type": "offset", "page_size": page_size},
+        "response": {"root_key": "data"},
+        "primary_key": ["id"],
+        **fields,
+    }
+
+
 BASE_DOCS = {
     "connections/api.yaml": {
         "id": "api",
@@ -34,16 +46,7 @@ BASE_DOCS = {
     "hooks/h.yaml": {"id": "h", "type": "webhook", "url": "{{ env.HOOK_URL }}"},
     "pipelines/p.yaml": pipeline_doc(
         "p",
-        [
-            {
-                "name": "items",
-                "path": "/items",
-                "pagination": {"type": "offset", "page_size": 10},
-                "response": {"root_key": "data"},
-                "primary_key": ["id"],
-                "schema": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}],
-            }
-        ],
+        [offset_table("items", "/items", page_size=10, schema=[{"name": "id", "type": "long"}, {"name": "name", "type": "string"}])],
         frequency=5,
         hooks=[{"id": "h", "events": ["pipeline_failed"]}],
     ),

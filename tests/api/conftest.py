@@ -107,14 +107,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 def pipeline_doc(name: str, **overrides: Any) -> dict:
     """A small valid pipeline over the shipped connections."""
-    customers = {
-        "name": "customers",
-        "path": "/offset/customers",
-        "pagination": {"type": "offset", "page_size": 100},
-        "response": {"root_key": "data"},
-        "primary_key": ["id"],
-        "columns": {"exclude": ["email"]},
-    }
+    customers = support.offset_table("customers", "/offset/customers", columns={"exclude": ["email"]})
     doc = support.pipeline_doc(name, [customers], source="demo_public", description=f"{name} from the API tests")
     doc["sync"]["enabled"] = False
     return {**doc, **overrides}

@@ -13,7 +13,7 @@ import pytest
 
 from restsync_dagster.config import load_project
 from restsync_dagster.demo.server import DemoServer
-from tests.support import pipeline_doc, write_docs
+from tests.support import offset_table, pipeline_doc, write_docs
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +68,8 @@ EVENTS = {
     "partitions": {"type": "daily", "start": "2026-01-01", "end": "2026-01-10"},
 }
 
-CONTACTS = {
-    "name": "contacts",
-    "path": "/offset/customers",
-    "pagination": {"type": "offset", "page_size": 100},
-    "response": {"root_key": "data"},
-    "max_records": 50,
-    "primary_key": ["id"],
-    "schema": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}, {"name": "email", "type": "string"}],
-}
+CONTACTS = offset_table("contacts", "/offset/customers", max_records=50, schema=[
+    {"name": "id", "type": "long"}, {"name": "name", "type": "string"}, {"name": "email", "type": "string"}])
 """Customers as delivery tests read them: a keyed, declared table of 50 rows."""
 
 

@@ -10,14 +10,9 @@ from restsync_dagster.engine import open_client, run_table_sync
 from restsync_dagster.errors import SchemaError
 from restsync_dagster.secrets import Secrets
 from tests.dagster.conftest import make_project
+from tests.support import offset_table
 
-ORDERS = {
-    "name": "orders",
-    "path": "/offset/orders",
-    "pagination": {"type": "offset", "page_size": 1000},
-    "response": {"root_key": "data"},
-    "primary_key": ["id"],
-}
+ORDERS = offset_table("orders", "/offset/orders", page_size=1000)
 WHERE = "status != 'cancelled' AND total_cents >= 10000"
 
 
