@@ -26,6 +26,7 @@ import asyncio
 import json
 import signal
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
@@ -82,8 +83,9 @@ class Pages:
 class HttpProtocol(asyncio.Protocol):
     """Just enough HTTP/1.1 for GET with keep-alive; requests on one connection are answered in order."""
 
-    def __init__(self, pages: Pages, latency: float = 0.0, parents: int = 0):
+    def __init__(self, pages: Pages, latency: float = 0.0, parents: int = 0, trace: list | None = None):
         self.pages = pages
+        self.trace = trace
         self.latency = latency
         self.parents = parents
         self.buffer = b""
@@ -116,6 +118,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def handle(self, method: bytes, target: str, close: bool) -> None:
         path, _, query = target.partition("?")
+        if self.trace is not None:
+            self.trace.append((time.time(), path))
         if method != b"GET":
             self.respond(405, b'{"error":"GET only"}', close)
         elif path.rstrip("/") == "/records":
@@ -161,10 +165,11 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def serve(host: str, port: int, total: int, latency: float = 0.0, parents: int = 0) -> None:
+async def serve(host: str, port: int, total: int, latency: float = 0.0, parents: int = 0, trace: str = "") -> None:
     pages = Pages(total)
+    arrivals: list | None = [] if trace else None
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HttpProtocol(pages, latency, parents), host, port, backlog=128)
+    server = await loop.create_server(lambda: HttpProtocol(pages, latency, parents, arrivals), host, port, backlog=128)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -172,6 +177,9 @@ async def serve(host: str, port: int, total: int, latency: float = 0.0, parents:
     print(f"READY {bound}", flush=True)
     async with server:
         await stop.wait()
+    if arrivals is not None:
+        with open(trace, "w") as out:
+            out.writelines(f"{at:.4f} {path}\n" for at, path in arrivals)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -181,8 +189,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--records", type=int, default=2_000_000)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
     parser.add_argument("--parents", type=int, default=400, help="parents under /parents (with --latency)")
+    parser.add_argument("--trace", default="", help="on exit, write each request's arrival time and path here")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.host, args.port, args.records, args.latency, args.parents))
+    asyncio.run(serve(args.host, args.port, args.records, args.latency, args.parents, args.trace))
 
 
 if __name__ == "__main__":

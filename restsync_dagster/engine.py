@@ -28,7 +28,7 @@ from .home import restsync_home
 from .config.columns import key_columns, output_columns
 from .http import RequestStats, RestClient, iter_pages
 from .http.jobs import iter_job_pages
-from .lake import read_cursor, sync_table, table_uri
+from .lake import WriteResult, read_cursor, sync_table, table_uri
 from .lake.checks import run_checks
 from .lake.storage import with_commit_safety
 from .secrets import GLOBAL, Secrets
@@ -45,56 +45,39 @@ OnPage = Callable[[str, int, int], None]
 
 @dataclass
 class TableSyncResult:
+    """One table's sync: what was fetched, what the lake wrote, and the table after it.
+
+    Each counter lives in one place: requests, pages, retries, waits and bytes in ``fetch``; records
+    synced, version, schema, preview, cursors and partition in ``write``.
+    """
+
     pipeline: str
     table: str
-    table_uri: str
-    rows: int = 0
+    fetch: RequestStats
+    """The HTTP side: requests, skipped requests, retries, waits, bytes and pages received."""
+    write: WriteResult
+    """The lake side: records synced, the commit, the table's schema, a preview and the cursors."""
     table_rows: int = 0
-    pages: int = 0
-    requests: int = 0
-    requests_skipped: int = 0
-    retries: int = 0
-    wait_s: float = 0.0
-    bytes_received: int = 0
-    cursor_before: Any = None
-    cursor_after: Any = None
-    version: int | None = None
-    schema: list[tuple[str, str]] = field(default_factory=list)
-    preview: list[dict] = field(default_factory=list)
-    added_columns: list[str] = field(default_factory=list)
+    """Rows in the table after the sync (current rows of a history table)."""
     checks: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    """Post-write checks by name: (passed, details)."""
     elapsed_s: float = 0.0
-    partition: str | None = None
 
-    def preview_markdown(self, limit: int = 10) -> str:
-        rows = self.preview[:limit]
-        if not rows:
-            return "_no rows_"
-        cols = list(rows[0])
-        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for row in rows:
-            lines.append("| " + " | ".join(_cell(row.get(c)) for c in cols) + " |")
-        return "\n".join(lines)
-
-    def combined(self, earlier: list["TableSyncResult"]) -> "TableSyncResult":
+    def combined(self, earlier: list[TableSyncResult]) -> TableSyncResult:
         """Totals of a single-run backfill over several partitions, ending with this one."""
-        out = replace(self)
-        for r in earlier:
-            out.rows += r.rows
-            out.pages += r.pages
-            out.requests += r.requests
-            out.requests_skipped += r.requests_skipped
-            out.retries += r.retries
-            out.wait_s += r.wait_s
-            out.bytes_received += r.bytes_received
-            out.elapsed_s += r.elapsed_s
-        return out
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= 40 else text[:37] + "..."
+        runs = [*earlier, self]
+        fetch = RequestStats()
+        for run in runs:
+            fetch.add(run.fetch)
+        write = replace(
+            self.write,
+            rows=sum(r.write.rows for r in runs),
+            pages=sum(r.write.pages for r in runs),
+            batches=sum(r.write.batches for r in runs),
+            rows_written=sum(r.write.rows_written for r in runs),
+            files_added=sum(r.write.files_added for r in runs),
+        )
+        return replace(self, fetch=fetch, write=write, elapsed_s=sum(r.elapsed_s for r in runs))
 
 
 Lake = tuple[str, dict[str, str]]
@@ -319,10 +302,11 @@ def run_table_sync(
             yield records
 
     log.info(f"syncing {where} into {uri}" + (f" (partition {partition[0]})" if partition else ""))
+    transformations = pipeline.transformations_for(table)
     result = sync_table(
         windowed.pages(pages()) if windowed else pages(),
         table=table,
-        transformations=pipeline.transformations_for(table),
+        transformations=transformations,
         table_uri=uri,
         storage_options=storage_options,
         run_id=run_id,
@@ -332,28 +316,8 @@ def run_table_sync(
     )
     if windowed is not None:
         windowed.raise_if_failed(result.version)
-    out = TableSyncResult(
-        pipeline=pipeline.key,
-        table=table.key,
-        table_uri=uri,
-        rows=result.rows,
-        pages=stats.pages,
-        requests=stats.requests,
-        requests_skipped=stats.requests_skipped,
-        retries=stats.retries,
-        wait_s=stats.waited_s,
-        bytes_received=stats.bytes_received,
-        cursor_before=cursor_before,
-        cursor_after=result.cursor_after,
-        version=result.version,
-        schema=list(result.schema),
-        preview=list(result.preview),
-        added_columns=list(result.added_columns),
-        partition=partition[0] if partition else None,
-    )
-    transformations = pipeline.transformations_for(table)
     expected, _ = output_columns(table, 0, list(enumerate(transformations)))
-    out.table_rows, out.checks = run_checks(
+    table_rows, checks = run_checks(
         uri,
         storage_options,
         table=table,
@@ -362,9 +326,16 @@ def run_table_sync(
         cursor_before=cursor_before,
         cursor_after=result.cursor_after,
     )
-    out.elapsed_s = time.monotonic() - started
-    log.info(f"{where}: {out.rows} rows, {out.pages} pages, {out.requests} requests, version {out.version}")
-    return out
+    log.info(f"{where}: {result.rows} rows, {stats.pages} pages, {stats.requests} requests, version {result.version}")
+    return TableSyncResult(
+        pipeline=pipeline.key,
+        table=table.key,
+        fetch=stats,
+        write=result,
+        table_rows=table_rows,
+        checks=checks,
+        elapsed_s=time.monotonic() - started,
+    )
 
 
 @contextmanager

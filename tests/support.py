@@ -1,9 +1,38 @@
 import copy
 import json
+import threading
 from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import pytest
 import yaml
+
+
+def pipeline_doc(name: str, tables: list[dict], *, source: str = "api", destination: str = "lake",
+                 frequency: int = 60, **fields: Any) -> dict:
+    """A pipeline document reading ``tables`` from connection ``source`` into ``destination``."""
+    return {
+        "definition_version": 1,
+        "name": name,
+        "source": {"connection": {"id": source}},
+        "destination": {"connection": {"id": destination}},
+        "sync": {"frequency": frequency},
+        "tables": tables,
+        **fields,
+    }
+
+
+def offset_table(name: str, path: str, *, page_size: int = 100, **fields: Any) -> dict:
+    """A table paged by offset whose records sit under ``data``, keyed by ``id`` (the demo API's shape)."""
+    return {
+        "name": name,
+        "path": path,
+        "pagination": {"type": "offset", "page_size": page_size},
+        "response": {"root_key": "data"},
+        "primary_key": ["id"],
+        **fields,
+    }
+
 
 BASE_DOCS = {
     "connections/api.yaml": {
@@ -15,24 +44,12 @@ BASE_DOCS = {
     "connections/lake.yaml": {"id": "lake", "type": "delta", "path": "lake"},
     "connections/out.yaml": {"id": "out", "type": "rest", "base_url": "http://127.0.0.1:9"},
     "hooks/h.yaml": {"id": "h", "type": "webhook", "url": "{{ env.HOOK_URL }}"},
-    "pipelines/p.yaml": {
-        "definition_version": 1,
-        "name": "p",
-        "source": {"connection": {"id": "api"}},
-        "destination": {"connection": {"id": "lake"}},
-        "sync": {"frequency": 5},
-        "tables": [
-            {
-                "name": "items",
-                "path": "/items",
-                "pagination": {"type": "offset", "page_size": 10},
-                "response": {"root_key": "data"},
-                "primary_key": ["id"],
-                "schema": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}],
-            }
-        ],
-        "hooks": [{"id": "h", "events": ["pipeline_failed"]}],
-    },
+    "pipelines/p.yaml": pipeline_doc(
+        "p",
+        [offset_table("items", "/items", page_size=10, schema=[{"name": "id", "type": "long"}, {"name": "name", "type": "string"}])],
+        frequency=5,
+        hooks=[{"id": "h", "events": ["pipeline_failed"]}],
+    ),
 }
 
 
@@ -54,3 +71,21 @@ def write_docs(root: Path, docs: dict) -> Path:
 @pytest.fixture
 def base_docs():
     return copy.deepcopy(BASE_DOCS)
+
+
+def errors_in_threads(calls: Iterable[Callable[[], object]]) -> list[BaseException]:
+    """Run each call on its own thread, all at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], object]) -> None:
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

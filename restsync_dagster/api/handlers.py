@@ -233,39 +233,41 @@ def replace_definition(services: Services, key: str, body: bytes, content_type: 
 
 
 def start_pipeline(services: Services, key: str) -> tuple[int, dict]:
-    services.store.get(key)
-    try:
-        schedules = services.runtime.start(key, _keys(services))
-    except CodeLocationUnavailable as exc:
-        raise _unavailable(exc) from None
-    _require_schedules(key, schedules)
-    return 200, {"id": key, "state": _state(schedules), "schedules": [s.as_dict() for s in schedules], "canceled_runs": []}
+    schedules = _switch(services, key, services.runtime.start)
+    return 200, _switched(key, schedules, canceled=[])
 
 
 def stop_pipeline(services: Services, key: str, params: Any) -> tuple[int, dict]:
     force = _flag(params, "force")
-    services.store.get(key)
-    try:
-        schedules = services.runtime.stop(key, _keys(services))
-    except CodeLocationUnavailable as exc:
-        raise _unavailable(exc) from None
-    _require_schedules(key, schedules)
+    schedules = _switch(services, key, services.runtime.stop)
     canceled = services.runtime.cancel_runs(key) if force else []
-    return 200, {"id": key, "state": _state(schedules), "schedules": [s.as_dict() for s in schedules], "canceled_runs": canceled}
+    return 200, _switched(key, schedules, canceled=canceled)
 
 
-def _require_schedules(key: str, schedules: list[ScheduleState]) -> None:
+def _switch(services: Services, key: str, change: Callable[[str, list[str]], list[ScheduleState]]) -> list[ScheduleState]:
+    """Start or stop (``change``) pipeline ``key``'s schedules; a pipeline without schedules is a conflict."""
+    services.store.get(key)
+    schedules = _change_schedules(services, key, change)
     if not schedules:
         raise ApiError(409, "no_schedules", f"the Dagster code location has no schedule for pipeline {key!r} (names starting with '{key}_')")
+    return schedules
+
+
+def _change_schedules(services: Services, key: str, change: Callable[[str, list[str]], list[ScheduleState]]) -> list[ScheduleState]:
+    try:
+        return change(key, _keys(services))
+    except CodeLocationUnavailable as exc:
+        raise _unavailable(exc) from None
+
+
+def _switched(key: str, schedules: list[ScheduleState], *, canceled: list[str]) -> dict[str, Any]:
+    return {"id": key, "state": _state(schedules), "schedules": [s.as_dict() for s in schedules], "canceled_runs": canceled}
 
 
 def archive_pipeline(services: Services, key: str) -> tuple[int, dict]:
     services.store.get(key)
     with services.store.lock():
-        try:
-            schedules = services.runtime.stop(key, _keys(services))
-        except CodeLocationUnavailable as exc:
-            raise _unavailable(exc) from None
+        schedules = _change_schedules(services, key, services.runtime.stop)
         target = services.store.archive(key, now=services.clock())
     return 200, {
         "id": key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PositiveFloat, PositiveInt
 
@@ -16,6 +16,19 @@ class Model(BaseModel):
     """Base of every document model: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False, use_attribute_docstrings=True)
+
+
+class Named(Model):
+    """Base of the documents pipelines refer to by ``id``: connections and hooks."""
+
+    if TYPE_CHECKING:
+        id: int | str
+        name: str | None
+
+    @property
+    def display_name(self) -> str:
+        """The ``name`` shown in the UI, else the id."""
+        return self.name or str(self.id)
 
 
 def to_key(name: str) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PositiveFloat, field_validator
 
 from .auth import Auth, NoAuth
-from .common import ErrorStatusList, Id, Model, NonBlank, RateLimit
+from .common import ErrorStatusList, Id, Model, Named, NonBlank, RateLimit
 
 
 class Ping(Model):
@@ -21,7 +21,7 @@ class Ping(Model):
     """Values at success_path that mean the connection works. Example: `[ok]`"""
 
 
-class RestConnection(Model):
+class RestConnection(Named):
     id: Id
     """Unique id of the connection, used by pipelines to refer to it. Example: `jsonplaceholder`"""
     name: str | None = None
@@ -59,12 +59,8 @@ class RestConnection(Model):
             raise ValueError("expected an http:// or https:// URL")
         return value
 
-    @property
-    def display_name(self) -> str:
-        return self.name or str(self.id)
 
-
-class DeltaConnection(Model):
+class DeltaConnection(Named):
     id: Id
     """Unique id of the connection, used by pipelines to refer to it. Example: `lake`"""
     name: str | None = None
@@ -77,10 +73,6 @@ class DeltaConnection(Model):
     """delta-rs storage options (credentials, endpoint, region); values may use templates. Example: `{AWS_REGION: eu-west-1}`"""
     description: str | None = None
     """Free text shown in the UI. Example: `Analytics lake`"""
-
-    @property
-    def display_name(self) -> str:
-        return self.name or str(self.id)
 
 
 Connection = Annotated[RestConnection | DeltaConnection, Field(discriminator="type")]

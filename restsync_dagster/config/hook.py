@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat
 
-from .common import Id, Model, NonBlank
+from .common import Id, Named, NonBlank
 
 HookEvent = Literal["pipeline_failed", "pipeline_stopped", "pipeline_succeeded", "pipeline_started"]
 HOOK_EVENTS = ("pipeline_failed", "pipeline_stopped", "pipeline_succeeded", "pipeline_started")
 
 
-class Hook(Model):
+class Hook(Named):
     id: Id
     """Unique id of the hook, used by pipelines to refer to it. Example: `slack`"""
     name: str | None = None
@@ -33,7 +33,3 @@ class Hook(Model):
     """Retries of a failed call. Example: `3`"""
     description: str | None = None
     """Free text shown in the UI. Example: `Alerts the data channel`"""
-
-    @property
-    def display_name(self) -> str:
-        return self.name or str(self.id)

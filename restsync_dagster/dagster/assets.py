@@ -83,7 +83,7 @@ def table_asset(
         if len(results) > 1:
             final = final.combined(results[:-1])
             for one in results:
-                context.add_asset_metadata(work_metadata(one), asset_key=spec.key, partition_key=one.partition)
+                context.add_asset_metadata(work_metadata(one), asset_key=spec.key, partition_key=one.write.partition_key)
         yield dg.MaterializeResult(asset_key=spec.key, metadata=run_metadata(table, final))
         yield from check_results(spec.key, checks, final)
 

@@ -134,6 +134,8 @@ class _ValuePaginator(Paginator):
 
     value_param: ClassVar[str]
     size_param: ClassVar[str]
+    context_key: ClassVar[str]
+    """The name of ``value()`` in ``{{ page.* }}``: ``offset``, ``number`` or ``cursor``."""
 
     def value(self) -> Any:
         """The value the next request sends; None sends nothing."""
@@ -156,7 +158,7 @@ class _ValuePaginator(Paginator):
             self._put(request, self.model.inject, getattr(self.model, self.value_param), value)
 
     def page_context(self) -> dict[str, Any]:
-        return {**super().page_context(), "size": getattr(self.model, "page_size", None)}
+        return {**super().page_context(), "size": getattr(self.model, "page_size", None), self.context_key: self.value()}
 
 
 class SinglePage(Paginator):
@@ -168,7 +170,11 @@ class SinglePage(Paginator):
         self._stop(f"{len(records)} records; no pagination: stop")
 
 
-def _number(value: Any, path: str, what: str) -> int | None:
+def _total(data: Any, path: str | None, what: str) -> int | None:
+    """The number at ``path`` in the body; None without a path or a value there."""
+    if not path:
+        return None
+    value = find(data, path)
     if value is MISSING or value is None:
         return None
     try:
@@ -195,6 +201,7 @@ class OffsetPaginator(_ValuePaginator):
     model: OffsetPagination
     value_param = "offset_param"
     size_param = "limit_param"
+    context_key = "offset"
 
     def __init__(self, model: OffsetPagination):
         super().__init__(model)
@@ -204,15 +211,10 @@ class OffsetPaginator(_ValuePaginator):
     def value(self) -> Any:
         return self.offset
 
-    def page_context(self) -> dict[str, Any]:
-        return {**super().page_context(), "offset": self.offset}
-
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         size, count, current = self.model.page_size, len(records), self.offset
         head = f"offset={current} limit={size} → {count} records"
-        total = _number(find(data, self.model.total_path), self.model.total_path, "total") \
-            if self.model.total_path else None
-        self.total = total
+        total = self.total = _total(data, self.model.total_path, "total")
         if count < size:
             return self._stop(f"{head}; short page ({count} < {size}): stop")
         self.offset = current + size
@@ -235,6 +237,7 @@ class PageNumberPaginator(_ValuePaginator):
     model: PageNumberPagination
     value_param = "page_param"
     size_param = "size_param"
+    context_key = "number"
 
     def __init__(self, model: PageNumberPagination):
         super().__init__(model)
@@ -244,15 +247,10 @@ class PageNumberPaginator(_ValuePaginator):
     def value(self) -> Any:
         return self.page
 
-    def page_context(self) -> dict[str, Any]:
-        return {**super().page_context(), "number": self.page}
-
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         size, count, current = self.model.page_size, len(records), self.page
         head = f"page={current}" + (f" size={size}" if size else "") + f" → {count} records"
-        path = self.model.total_pages_path
-        total = _number(find(data, path), path, "total pages") if path else None
-        self.total = total
+        total = self.total = _total(data, self.model.total_pages_path, "total pages")
         if count == 0:
             return self._stop(f"{head}; empty page: stop")
         if size is not None and count < size:
@@ -277,6 +275,7 @@ class CursorPaginator(_ValuePaginator):
     model: CursorPagination
     value_param = "cursor_param"
     size_param = "limit_param"
+    context_key = "cursor"
 
     def __init__(self, model: CursorPagination):
         super().__init__(model)
@@ -284,9 +283,6 @@ class CursorPaginator(_ValuePaginator):
 
     def value(self) -> Any:
         return self.cursor
-
-    def page_context(self) -> dict[str, Any]:
-        return {**super().page_context(), "cursor": self.cursor}
 
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         sent = f"cursor={_show(self.cursor)}" if self.cursor is not None else "first page"
@@ -354,6 +350,7 @@ class KeysetPaginator(_ValuePaginator):
     model: KeysetPagination
     value_param = "param"
     size_param = "limit_param"
+    context_key = "cursor"
 
     def __init__(self, model: KeysetPagination):
         super().__init__(model)
@@ -361,9 +358,6 @@ class KeysetPaginator(_ValuePaginator):
 
     def value(self) -> Any:
         return self.after
-
-    def page_context(self) -> dict[str, Any]:
-        return {**super().page_context(), "cursor": self.after}
 
     def update_state(self, response: httpx.Response, data: Any, records: list[Any]) -> None:
         sent = f"{self.model.param}={_show(self.after)}" if self.after is not None else "first page"

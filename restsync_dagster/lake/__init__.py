@@ -6,6 +6,7 @@ machinery behind it, exported for child tables (``read_table_keys``), reverse ET
     types.Typer        pages → typed polars frames (declared or inferred schema)
     transform          columns.include/exclude and the transformations
     delta.DeltaWriter  frames → one Delta commit (append, overwrite, partition, merge, history)
+    delta.WriteResult  what a sync did to its table (commit, rows, pages, schema, preview)
     state              the incremental cursor, stored in commit metadata
     sync               the entry point tying them together
 """
@@ -13,13 +14,12 @@ machinery behind it, exported for child tables (``read_table_keys``), reverse ET
 from .delta import DeltaWriter, WriteMode, WriteResult
 from .maintenance import compact, vacuum
 from .state import read_cursor
-from .sync import SyncResult, iter_table_batches, read_table_keys, sync_table, table_uri, write_mode
+from .sync import iter_table_batches, read_table_keys, sync_table, table_uri, write_mode
 from .transform import Transformer
 from .types import Typer
 
 __all__ = [
     "DeltaWriter",
-    "SyncResult",
     "Transformer",
     "Typer",
     "WriteMode",

@@ -53,7 +53,7 @@ from .commit import Intent, RetryPolicy, commit_with_retries
 from .evolve import added_columns, conform, merge_schemas, polars_schema
 from .parts import ROWS_PER_FILE, PartWriter, Store, partition_dir
 from .casts import UTC_US
-from .spec import IS_CURRENT, LOADED_AT, PARTITION, VALID_FROM, VALID_TO, is_system
+from .spec import IS_CURRENT, LOADED_AT, PARTITION, VALID_FROM, VALID_TO, is_system, type_string
 
 WriteMode = Literal["append", "merge", "overwrite", "history"]
 DEDUPE_KEYS_PER_PASS = 500_000
@@ -63,6 +63,12 @@ HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
 
 @dataclass
 class WriteResult:
+    """What one sync did to its Delta table: the lake's one outcome.
+
+    ``DeltaWriter.commit`` fills in the commit; ``sync_table`` adds what came in (records, pages,
+    batches, preview). The engine's ``TableSyncResult`` holds it as ``write``, next to the fetch side.
+    """
+
     table_uri: str
     mode: str
     committed: bool
@@ -77,9 +83,21 @@ class WriteResult:
     files_added: int = 0
     added_columns: list[str] = field(default_factory=list)
     """Columns (dotted for struct fields) this sync added to an existing table."""
+    schema: list[tuple[str, str]] = field(default_factory=list)
+    """The table's columns and their types once the sync is committed."""
     partition_key: str | None = None
     cursor_before: Any = None
     cursor_after: Any = None
+    rows: int = 0
+    """Records received and typed by ``sync_table`` (before transformations filter any)."""
+    pages: int = 0
+    """Pages received by ``sync_table``."""
+    batches: int = 0
+    """Non-empty frames handed to the writer by ``sync_table``."""
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    """The first rows as written, JSON-friendly (instants as ISO text, bytes as base64)."""
+    elapsed_s: float = 0.0
+    """Seconds ``sync_table`` took, typing and writing included."""
 
 
 def table_schema(table: DeltaTable) -> pl.Schema:
@@ -263,6 +281,7 @@ class DeltaWriter:
         self._done = True
         self._lease.release()
         result.partition_key = self.partition_key
+        result.schema = [(name, type_string(dtype)) for name, dtype in self.schema.items()]
         result.cursor_before = cursor_before
         if not result.committed:
             result.cursor_after = cursor_before

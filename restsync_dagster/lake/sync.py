@@ -1,7 +1,7 @@
 """The engine entry point: a stream of pages in, one Delta commit out.
 
 ``sync_table`` ties typing (``types``), transformations (``transform``) and the writer (``delta``)
-together for one table and reports what the Dagster layer shows as materialization metadata. It
+together for one table and returns the writer's ``WriteResult`` with what came in added. It
 knows nothing about HTTP or Dagster: pages are any iterable of ``list[dict]``, so a paginator, a
 file or a test generator all work, and an exception raised by the iterable aborts the sync with the
 table untouched.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import date, datetime, time as dtime
 from typing import Any, Callable, Iterable, Iterator
 
@@ -27,39 +27,13 @@ import pyarrow.dataset as ds
 
 from ..errors import LakeError, SchemaError
 from . import state
-from .delta import DeltaWriter, WriteMode
-from .spec import IS_CURRENT, PARTITION, is_system, type_string
+from .delta import DeltaWriter, WriteMode, WriteResult
+from .spec import IS_CURRENT, PARTITION, is_system
 from .transform import Transformer
 from .types import Typer
 
 PREVIEW_ROWS = 10
 READ_BATCH_ROWS = 64 * 1024
-
-
-@dataclass
-class SyncResult:
-    table_uri: str
-    mode: str
-    committed: bool
-    version: int | None
-    rows: int
-    """Records received and typed."""
-    rows_written: int
-    """Rows sent to the table (after deduplication by key)."""
-    pages: int
-    batches: int
-    """Non-empty frames handed to the writer."""
-    elapsed_s: float
-    preview: list[dict[str, Any]] = field(default_factory=list)
-    """The first rows as written, JSON-friendly (instants as ISO text, bytes as base64)."""
-    schema: list[tuple[str, str]] = field(default_factory=list)
-    rows_inserted: int | None = None
-    rows_updated: int | None = None
-    files_added: int = 0
-    added_columns: list[str] = field(default_factory=list)
-    cursor_before: Any = None
-    cursor_after: Any = None
-    partition_key: str | None = None
 
 
 def table_uri(root: str, pipeline_key: str, table_key: str, location: str | None = None) -> str:
@@ -98,7 +72,7 @@ def sync_table(
     cursor_before: Any = None,
     loaded_at: datetime | None = None,
     settle_cursor: Callable[[Any], Any] | None = None,
-) -> SyncResult:
+) -> WriteResult:
     """Type, transform and write ``pages`` to the Delta table at ``table_uri`` in one commit.
 
     ``settle_cursor`` maps the cursor computed from the rows to the one committed (incremental
@@ -139,27 +113,8 @@ def sync_table(
             if settle_cursor is not None:
                 cursor_after = settle_cursor(cursor_after)
         result = writer.commit(cursor_before=cursor_before, cursor_after=cursor_after)
-    schema = writer.schema
-    return SyncResult(
-        table_uri=table_uri,
-        mode=mode,
-        committed=result.committed,
-        version=result.version,
-        rows=typer.rows,
-        rows_written=result.rows_written,
-        pages=typer.pages,
-        batches=batches,
-        elapsed_s=time.perf_counter() - started,
-        preview=preview,
-        schema=[(name, type_string(dtype)) for name, dtype in schema.items()],
-        rows_inserted=result.rows_inserted,
-        rows_updated=result.rows_updated,
-        files_added=result.files_added,
-        added_columns=result.added_columns,
-        cursor_before=cursor_before,
-        cursor_after=result.cursor_after,
-        partition_key=partition_key,
-    )
+    return replace(result, rows=typer.rows, pages=typer.pages, batches=batches, preview=preview,
+                   elapsed_s=time.perf_counter() - started)
 
 
 class _Cursor:

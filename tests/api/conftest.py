@@ -10,12 +10,14 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from restsync_dagster.api.keys import KeyStore
 from restsync_dagster.api.server import ApiServer
+from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "definitions_yaml"
@@ -103,25 +105,9 @@ def api(tmp_path: Path) -> Iterator[Api]:
         server.app.state.services.runtime.close()
 
 
-def pipeline_doc(name: str, **overrides) -> dict:
+def pipeline_doc(name: str, **overrides: Any) -> dict:
     """A small valid pipeline over the shipped connections."""
-    doc = {
-        "definition_version": 1,
-        "name": name,
-        "description": f"{name} from the API tests",
-        "source": {"connection": {"id": "demo_public"}},
-        "destination": {"connection": {"id": "lake"}},
-        "sync": {"frequency": 15, "enabled": False},
-        "tables": [
-            {
-                "name": "customers",
-                "path": "/offset/customers",
-                "pagination": {"type": "offset", "page_size": 100},
-                "response": {"root_key": "data"},
-                "primary_key": ["id"],
-                "columns": {"exclude": ["email"]},
-            }
-        ],
-    }
-    doc.update(overrides)
-    return doc
+    customers = support.offset_table("customers", "/offset/customers", columns={"exclude": ["email"]})
+    doc = support.pipeline_doc(name, [customers], source="demo_public", description=f"{name} from the API tests")
+    doc["sync"]["enabled"] = False
+    return {**doc, **overrides}

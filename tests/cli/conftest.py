@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from restsync_dagster.demo.server import DemoServer
 from tests.cli.helpers import free_port
 from tests.dagster.conftest import make_project
+from tests.support import offset_table
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def defs(tmp_path: Path, demo: DemoServer) -> Path:
     """Pipeline ``shop`` (50 customers, pages of 20) from connection ``demo`` into ``lake``; ``down`` refuses."""
-    table = {"name": "customers", "path": "/offset/customers", "pagination": {"type": "offset", "page_size": 20},
-             "response": {"root_key": "data"}, "max_records": 50, "primary_key": ["id"]}
+    table = offset_table("customers", "/offset/customers", page_size=20, max_records=50)
     extra = {
         "connections/demo.yaml": {"id": "demo", "type": "rest", "base_url": demo.base_url,
                                   "ping": {"path": "/health", "success_path": "status", "success_values": ["ok"]}},

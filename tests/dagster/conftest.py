@@ -13,7 +13,7 @@ import pytest
 
 from restsync_dagster.config import load_project
 from restsync_dagster.demo.server import DemoServer
-from tests.support import write_docs
+from tests.support import offset_table, pipeline_doc, write_docs
 
 
 @pytest.fixture(scope="module")
@@ -68,21 +68,17 @@ EVENTS = {
     "partitions": {"type": "daily", "start": "2026-01-01", "end": "2026-01-10"},
 }
 
+CONTACTS = offset_table("contacts", "/offset/customers", max_records=50, schema=[
+    {"name": "id", "type": "long"}, {"name": "name", "type": "string"}, {"name": "email", "type": "string"}])
+"""Customers as delivery tests read them: a keyed, declared table of 50 rows."""
+
 
 def make_project(root: Path, base_url: str, tables: list[dict], extra_docs: dict | None = None, **pipeline: Any):
     docs = {
         "connections/demo.yaml": {"id": "demo", "type": "rest", "base_url": base_url,
                                   "rate_limit": {"backoff_s": 0.05, "max_retries": 2}},
         "connections/lake.yaml": {"id": "lake", "type": "delta", "path": str(root / "lake")},
-        "pipelines/shop.yaml": {
-            "definition_version": 1,
-            "name": "shop",
-            "source": {"connection": {"id": "demo"}},
-            "destination": {"connection": {"id": "lake"}},
-            "sync": {"frequency": 60},
-            "tables": copy.deepcopy(tables),
-            **pipeline,
-        },
+        "pipelines/shop.yaml": {**pipeline_doc("shop", copy.deepcopy(tables), source="demo"), **pipeline},
     }
     docs.update(extra_docs or {})
     return load_project(write_docs(root / "defs", docs))

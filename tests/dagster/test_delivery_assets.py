@@ -7,18 +7,9 @@ import httpx
 
 from restsync_dagster.config import load_project
 from restsync_dagster.dagster.factory import build_definitions
-from tests.dagster.conftest import make_project
+from tests.dagster.conftest import CONTACTS, make_project
 from tests.support import write_docs
 
-CONTACTS = {
-    "name": "contacts",
-    "path": "/offset/customers",
-    "pagination": {"type": "offset", "page_size": 100},
-    "response": {"root_key": "data"},
-    "max_records": 50,
-    "primary_key": ["id"],
-    "schema": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}, {"name": "email", "type": "string"}],
-}
 REQUEST = {"path": "/receiver/contacts/#{id}", "method": "PUT", "static_fields": {"source": "restsync"}}
 
 

@@ -11,18 +11,10 @@ import pytest
 from deltalake import DeltaTable
 
 from restsync_dagster.dagster.factory import build_definitions
-from tests.dagster.conftest import CUSTOMERS, EVENTS, make_project
+from tests.dagster.conftest import CONTACTS as BASE_CONTACTS, CUSTOMERS, EVENTS, make_project
 from tests.s3server import ACCESS_KEY, SECRET_KEY
 
-CONTACTS = {
-    "name": "contacts",
-    "path": "/offset/customers",
-    "pagination": {"type": "offset", "page_size": 100},
-    "response": {"root_key": "data"},
-    "max_records": 20,
-    "primary_key": ["id"],
-    "schema": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}, {"name": "email", "type": "string"}],
-}
+CONTACTS = dict(BASE_CONTACTS, max_records=20)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ def sync(project, name):
 
 
 def ids(result) -> list[int]:
-    return sorted(DeltaTable(result.table_uri).to_pyarrow_table(columns=["id"]).column("id").to_pylist())
+    return sorted(DeltaTable(result.write.table_uri).to_pyarrow_table(columns=["id"]).column("id").to_pylist())
 
 
 def requests_to(demo, path: str) -> int:

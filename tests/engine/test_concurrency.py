@@ -37,7 +37,7 @@ def _stats(demo):
 
 
 def _rows(result):
-    return DeltaTable(result.table_uri).to_pyarrow_table().drop_columns(
+    return DeltaTable(result.write.table_uri).to_pyarrow_table().drop_columns(
         ["_restsync_loaded_at", "_restsync_run_id"]).sort_by([("order_id", "ascending"), ("line", "ascending")]).to_pylist()
 
 
@@ -48,7 +48,7 @@ def test_child_requests_run_concurrently_within_max_concurrency(demo_reset, tmp_
     httpx.post(f"{demo_reset.base_url}/_admin/reset").raise_for_status()
     result = _sync(project, "items")
     stats = _stats(demo_reset)
-    assert result.requests == 60 and stats["requests"] == 60
+    assert result.fetch.requests == 60 and stats["requests"] == 60
     assert stats["peak_in_flight"] == concurrency
     assert {r["order_id"] for r in _rows(result)} == set(range(1, 61))
 
@@ -69,4 +69,4 @@ def test_a_stream_failing_for_good_leaves_the_table_as_it_was(demo_reset, tmp_pa
     broken = _project(tmp_path, demo_reset.base_url, 4, items=failing)
     with pytest.raises(HttpError, match="500"):
         _sync(broken, "items")
-    assert DeltaTable(first.table_uri).version() == first.version
+    assert DeltaTable(first.write.table_uri).version() == first.write.version

@@ -45,7 +45,7 @@ def _stats(demo):
 
 
 def _rows(result):
-    return DeltaTable(result.table_uri).to_pyarrow_table().drop_columns(
+    return DeltaTable(result.write.table_uri).to_pyarrow_table().drop_columns(
         ["_restsync_loaded_at", "_restsync_run_id"]).sort_by("id").to_pylist()
 
 
@@ -56,7 +56,7 @@ def test_pages_run_concurrently_once_each_and_match_a_sequential_walk(demo_reset
     httpx.post(f"{demo_reset.base_url}/_admin/reset").raise_for_status()
     concurrent = _sync(_project(tmp_path / "four", demo_reset.base_url, table, {"max_concurrency": 4}))
     stats = _stats(demo_reset)
-    assert stats["requests"] == concurrent.requests == 20
+    assert stats["requests"] == concurrent.fetch.requests == 20
     assert stats["peak_in_flight"] == 4
     rows = _rows(concurrent)
     assert [r["id"] for r in rows] == list(range(1, 10_001))
@@ -66,11 +66,11 @@ def test_pages_run_concurrently_once_each_and_match_a_sequential_walk(demo_reset
 def test_caps_are_never_exceeded_by_requests_ahead(demo_reset, tmp_path):
     capped = dict(OFFSET, max_pages=5)
     result = _sync(_project(tmp_path / "pages", demo_reset.base_url, capped, {"max_concurrency": 4}))
-    assert _stats(demo_reset)["requests"] == result.requests == 5
+    assert _stats(demo_reset)["requests"] == result.fetch.requests == 5
     httpx.post(f"{demo_reset.base_url}/_admin/reset").raise_for_status()
     capped = dict(OFFSET, max_records=1_200)
     result = _sync(_project(tmp_path / "records", demo_reset.base_url, capped, {"max_concurrency": 4}))
-    assert _stats(demo_reset)["requests"] == result.requests == 3
+    assert _stats(demo_reset)["requests"] == result.fetch.requests == 3
     assert len(_rows(result)) == 1_200
 
 
@@ -79,7 +79,7 @@ def test_a_page_failing_for_good_leaves_the_table_as_it_was(demo_reset, tmp_path
     failing = dict(OFFSET, params={"fail_after_pages": "7"})
     with pytest.raises(HttpError, match="500"):
         _sync(_project(tmp_path, demo_reset.base_url, failing, {"max_concurrency": 4}))
-    assert DeltaTable(first.table_uri).version() == first.version
+    assert DeltaTable(first.write.table_uri).version() == first.write.version
     assert len(_rows(first)) == 10_000
 
 
@@ -122,7 +122,7 @@ def test_requests_per_second_holds_with_concurrent_pages(timed_server, tmp_path)
              "pagination": {"type": "offset", "page_size": 10, "total_path": "total"}}
     rps = 40
     result = _sync(_project(tmp_path, base_url, table, {"max_concurrency": 4, "requests_per_second": rps}))
-    assert result.requests == len(arrivals) == 20
+    assert result.fetch.requests == len(arrivals) == 20
     # Requests are spaced 1/rps apart at the client: any window of one second holds at most rps + 1
     # arrivals (one extra for a window that starts on an arrival), never the burst of 4 at once.
     arrivals.sort()

@@ -41,7 +41,7 @@ def test_one_stream_per_combination_with_values_as_key_columns(demo_reset, tmp_p
     project = make_project(tmp_path, demo_reset.base_url, [SEARCH])
     result = _sync(project)
     assert httpx.get(f"{demo_reset.base_url}/_admin/stats").json()["by_path"]["/search/analytics"] == 4
-    frame = pl.from_arrow(DeltaTable(result.table_uri).to_pyarrow_table())
+    frame = pl.from_arrow(DeltaTable(result.write.table_uri).to_pyarrow_table())
     combos = frame.group_by("site_url", "search_type").len().sort("site_url", "search_type").rows()
     assert combos == [("https://a.example/", "news", 3), ("https://a.example/", "web", 3),
                       ("sc-domain:b.example", "news", 3), ("sc-domain:b.example", "web", 3)]

@@ -10,14 +10,9 @@ from restsync_dagster.engine import open_client, run_table_sync
 from restsync_dagster.errors import SchemaError
 from restsync_dagster.secrets import Secrets
 from tests.dagster.conftest import make_project
+from tests.support import offset_table
 
-ORDERS = {
-    "name": "orders",
-    "path": "/offset/orders",
-    "pagination": {"type": "offset", "page_size": 1000},
-    "response": {"root_key": "data"},
-    "primary_key": ["id"],
-}
+ORDERS = offset_table("orders", "/offset/orders", page_size=1000)
 WHERE = "status != 'cancelled' AND total_cents >= 10000"
 
 
@@ -36,8 +31,8 @@ def test_rows_not_matching_are_dropped(demo_reset, tmp_path):
     source += httpx.get(f"{demo_reset.base_url}/offset/orders", params={"limit": 1000, "offset": 1000}).json()["data"]
     expected = sorted(o["id"] for o in source if o["status"] != "cancelled" and o["total_cents"] >= 10000)
     assert 0 < len(expected) < 2000
-    assert result.rows == 2000
-    ids = DeltaTable(result.table_uri).to_pyarrow_table().column("id").to_pylist()
+    assert result.write.rows == 2000
+    ids = DeltaTable(result.write.table_uri).to_pyarrow_table().column("id").to_pylist()
     assert sorted(ids) == expected
 
 

@@ -57,9 +57,9 @@ def test_create_poll_download_gzipped_csv_files(demo_reset, tmp_path):
     stats = _stats(demo_reset)
     assert stats["/reports"] == 1 and stats["/reports/rep-1"] == 3
     assert [stats[f"/reports/rep-1/files/{n}"] for n in (1, 2, 3)] == [1, 1, 1]
-    frame = pl.from_arrow(DeltaTable(result.table_uri).to_pyarrow_table())
+    frame = pl.from_arrow(DeltaTable(result.write.table_uri).to_pyarrow_table())
     orders = _orders(demo_reset)
-    assert frame.height == result.rows == 2000
+    assert frame.height == result.write.rows == 2000
     assert frame["total_cents"].sum() == sum(o["total_cents"] for o in orders)
 
 
@@ -69,8 +69,8 @@ def test_json_lines_files_keep_nested_values(demo_reset, tmp_path):
     del table["schema"]
     project = make_project(tmp_path, demo_reset.base_url, [table])
     result = _sync(project)
-    assert result.rows == 2000 and _stats(demo_reset)["/reports/rep-1"] == 1
-    assert sorted(DeltaTable(result.table_uri).to_pyarrow_table().column("id").to_pylist()) == list(range(1, 2001))
+    assert result.write.rows == 2000 and _stats(demo_reset)["/reports/rep-1"] == 1
+    assert sorted(DeltaTable(result.write.table_uri).to_pyarrow_table().column("id").to_pylist()) == list(range(1, 2001))
 
 
 def test_a_failed_job_fails_the_run_with_its_id_and_status_and_commits_nothing(demo_reset, tmp_path):

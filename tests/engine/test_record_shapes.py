@@ -21,7 +21,7 @@ ID = [{"name": "id", "type": "long"}]
 
 
 def columns(result, *names):
-    return DeltaTable(result.table_uri).to_pyarrow_table(columns=list(names)).sort_by([(n, "ascending") for n in names]).to_pylist()
+    return DeltaTable(result.write.table_uri).to_pyarrow_table(columns=list(names)).sort_by([(n, "ascending") for n in names]).to_pylist()
 
 
 def test_explode_makes_one_row_per_nested_element_with_the_parent_fields(demo_reset, tmp_path):
@@ -33,7 +33,7 @@ def test_explode_makes_one_row_per_nested_element_with_the_parent_fields(demo_re
     expected = [(o, item["line"], item["sku"]) for o in range(1, 21) for item in make_items(o)]
     rows = columns(result, "parent_id", "line", "sku", "status")
     assert [(r["parent_id"], r["line"], r["sku"]) for r in rows] == expected
-    assert result.rows == len(expected) > 20
+    assert result.write.rows == len(expected) > 20
     assert all(r["status"] for r in rows)
 
 

@@ -38,12 +38,12 @@ def test_a_404_for_a_missing_parent_yields_no_rows_and_is_counted(demo_reset, tm
     if where == "connection":
         conn["skip_statuses"] = [404]
     project = make_project(tmp_path, demo_reset.base_url, [PARENTS, items], extra_docs={"connections/demo.yaml": conn})
-    assert sync(project, "orders").rows == 20
+    assert sync(project, "orders").write.rows == 20
     result = sync(project, "items")
-    assert result.requests_skipped == 10 and result.requests == 20
-    rows = DeltaTable(result.table_uri).to_pyarrow_table(columns=["order_id"]).column("order_id").to_pylist()
+    assert result.fetch.requests_skipped == 10 and result.fetch.requests == 20
+    rows = DeltaTable(result.write.table_uri).to_pyarrow_table(columns=["order_id"]).column("order_id").to_pylist()
     assert set(rows) == set(range(1991, 2001))
-    assert result.rows == len(rows)
+    assert result.write.rows == len(rows)
 
 
 def test_without_skip_statuses_the_404_fails_the_sync(demo_reset, tmp_path):

@@ -39,13 +39,13 @@ def test_windows_are_requested_one_after_another_with_filtered_bounds(demo_reset
     monkeypatch.setenv("EVENTS_START", "2026-01-01")
     project = make_project(tmp_path, demo_reset.base_url, [EVENTS])
     result = _sync(project)
-    assert result.rows == 3 * 144
+    assert result.write.rows == 3 * 144
     stats = _stats(demo_reset)
     assert stats["by_path"]["/ranged/events"] == 3
     assert stats["last_params"]["/ranged/events"] == {"since": "1767398400", "until": "2026-01-04"}
-    rows = DeltaTable(result.table_uri).to_pyarrow_table().column("id").to_pylist()
+    rows = DeltaTable(result.write.table_uri).to_pyarrow_table().column("id").to_pylist()
     assert sorted(rows) == list(range(1, 433))
-    assert result.cursor_after == "2026-01-03T23:50:00Z"
+    assert result.write.cursor_after == "2026-01-03T23:50:00Z"
 
 
 def test_a_failing_window_commits_the_earlier_windows_and_names_itself(demo_reset, tmp_path, monkeypatch):
@@ -98,6 +98,6 @@ def test_initial_value_and_end_are_rendered_without_windows(demo_reset, tmp_path
     }
     project = make_project(tmp_path, demo_reset.base_url, [table])
     result = _sync(project)
-    assert result.rows == 144
+    assert result.write.rows == 144
     assert _stats(demo_reset)["last_params"]["/offset/events"]["from"] == "1767312000"
-    assert result.cursor_after == "2026-01-02T23:50:00Z"
+    assert result.write.cursor_after == "2026-01-02T23:50:00Z"

@@ -12,7 +12,7 @@ from deltalake import DeltaTable
 from restsync_dagster.engine import TableSyncResult
 from tests.faults.sync_once import sync_once
 from tests.faults.wiremock import WireMock, missing_requirement
-from tests.support import write_docs
+from tests.support import pipeline_doc, write_docs
 
 PAGE = 10
 SOURCE = [{"id": i, "name": f"item {i}"} for i in range(1, 26)]
@@ -73,14 +73,7 @@ class Sync:
                 "rate_limit": {"backoff_s": 0.01, "max_backoff_s": 2.5, "max_retries": MAX_RETRIES},
             },
             "connections/lake.yaml": {"id": "lake", "type": "delta", "path": str(self.root / "lake")},
-            "pipelines/faults.yaml": {
-                "definition_version": 1,
-                "name": "faults",
-                "source": {"connection": {"id": "api"}},
-                "destination": {"connection": {"id": "lake"}},
-                "sync": {"frequency": 60},
-                "tables": [table],
-            },
+            "pipelines/faults.yaml": pipeline_doc("faults", [table]),
         }
         self.definitions = write_docs(self.root / "defs", docs)
         self.uri = str(self.root / "lake" / "faults" / "items")

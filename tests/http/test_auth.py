@@ -19,6 +19,7 @@ from restsync_dagster.errors import AuthError
 from restsync_dagster.http import AUTH_FLOWS, RestClient, UnknownTypeError, build_auth
 from restsync_dagster.secrets import Secrets
 from tests.http.helpers import connection, rsa_pem_pair
+from tests.support import errors_in_threads
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -276,19 +277,11 @@ def test_concurrent_401s_refresh_once(make_client: Any) -> None:
     try:
         api = RefreshingApi(server)
         client = make_client(server.url_for("/"), auth=_token_auth())
-        errors: list[BaseException] = []
 
         def call() -> None:
-            try:
-                assert _get(client, "/data") == {"rows": [1, 2]}
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
+            assert _get(client, "/data") == {"rows": [1, 2]}
 
-        threads = [threading.Thread(target=call) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = errors_in_threads([call] * 8)
         assert not errors and api.refreshes == 1
     finally:
         server.stop()

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import stat
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from restsync_dagster.http.token_store import TokenStore
 from restsync_dagster.secrets import Secrets
 from tests.dagster.conftest import make_project
 from tests.http.helpers import connection, rsa_pem_pair
+from tests.support import errors_in_threads
 
 CUSTOMERS = "/auth/oauth2/offset/customers"
 
@@ -102,21 +102,12 @@ def test_client_authentication_basic_or_in_the_body(api, tmp_path, client_auth):
 
 def test_two_processes_refreshing_at_once_never_spend_the_same_token(api, tmp_path):
     store_dir = tmp_path / "tokens"
-    errors: list[BaseException] = []
 
     def run() -> None:
-        try:
-            with client_for(api, refresh_auth(), TokenStore(store_dir)) as client:
-                get_page(client)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
+        with client_for(api, refresh_auth(), TokenStore(store_dir)) as client:
+            get_page(client)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert errors_in_threads([run] * 4) == []
     assert stats(api)["rotations"] == 4
 
 
