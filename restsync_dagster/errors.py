@@ -23,10 +23,11 @@ about, and never a secret.
 from __future__ import annotations
 
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config.issues import Issue
+    from .delivery import DeliveryResult
 
 #: Exit code of a usage error and of an error restsync did not raise on purpose.
 USAGE_EXIT = 2
@@ -37,8 +38,8 @@ UNEXPECTED_HINT = "this is a bug: rerun with --debug and report the stack trace"
 class RestSyncError(Exception):
     """Root of every error restsync raises on purpose."""
 
-    exit_code: ClassVar[int] = 1
-    hint: ClassVar[str] = "rerun with --debug for the full stack trace"
+    exit_code: int = 1
+    hint: str = "rerun with --debug for the full stack trace"
 
 
 class ConfigError(RestSyncError, ValueError):
@@ -103,6 +104,8 @@ class CommitConflictError(LakeError):
 class DeliveryError(RestSyncError):
     exit_code = 7
     hint = "check the destination request against the REST endpoint; unacknowledged rows are sent again next run"
+    result: DeliveryResult | None = None
+    """What the delivery did before it stopped, when it got that far."""
 
 
 class WindowError(RestSyncError):
@@ -113,8 +116,8 @@ class WindowError(RestSyncError):
     def __init__(self, message: str, *, cause: BaseException, committed_version: int | None = None):
         self.cause = cause
         self.committed_version = committed_version
-        self.exit_code = getattr(cause, "exit_code", UNEXPECTED_EXIT)  # type: ignore[misc]
-        self.hint = getattr(cause, "hint", UNEXPECTED_HINT)  # type: ignore[misc]
+        self.exit_code = getattr(cause, "exit_code", UNEXPECTED_EXIT)
+        self.hint = getattr(cause, "hint", UNEXPECTED_HINT)
         super().__init__(message)
 
 

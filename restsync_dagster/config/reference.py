@@ -61,7 +61,7 @@ def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        value = info.get_default(call_default_factory=True, validated_data={})
     else:
         value = info.default
     if value is PydanticUndefined or value is None:

@@ -46,14 +46,14 @@ import orjson
 from ..config.destination import DestinationRequest
 from ..errors import DeliveryError
 from .records import Record
-from .templates import Template, as_text, dumps
+from .templates import Context, Template, as_text, dumps
 
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "url_encoded": "application/x-www-form-urlencoded",
 }
-_PAYLOAD_CONTEXT = {"json": "json", "csv": "text", "url_encoded": "form", "form_data": "json"}
+_PAYLOAD_CONTEXT: dict[str, Context] = {"json": "json", "csv": "text", "url_encoded": "form", "form_data": "json"}
 
 
 @dataclass(slots=True)
@@ -74,7 +74,7 @@ class BodyBuilder:
         self.nested = request.nested_attribute or None
         self.static: dict[str, Any] = dict(request.static_fields)
         self.many = request.request_mode != "single"
-        self.payload = Template(request.custom_payload, _PAYLOAD_CONTEXT[self.format]) if request.custom_payload is not None else None  # type: ignore[arg-type]
+        self.payload = Template(request.custom_payload, _PAYLOAD_CONTEXT[self.format]) if request.custom_payload is not None else None
         self.sends_body = request.method != "GET" and not (
             request.method == "DELETE" and not self.many and self.payload is None
         )

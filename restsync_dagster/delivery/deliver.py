@@ -280,7 +280,7 @@ class _Delivery:
             parts.append(f"stopped after {self.failures_in_a_row} failed requests in a row; "
                          "the rows not reached are sent by the next run")
         error = DeliveryError(self.secrets.redact(f"{self.where}: " + "; ".join(parts)))
-        error.result = r  # type: ignore[attr-defined]
+        error.result = r
         return error
 
 

@@ -82,7 +82,7 @@ def read_frame(uri: str, storage_options: dict[str, str] | None, columns: list[s
     batches = list(iter_table_batches(uri, storage_options, columns))
     if not batches:
         return None
-    return pl.from_arrow(pa.Table.from_batches(batches))  # type: ignore[return-value]
+    return pl.DataFrame(pa.Table.from_batches(batches))
 
 
 @dataclass
@@ -108,7 +108,9 @@ class DeliveryState:
             pl.col("status").last().alias("last_status"),
             pl.col("hash").last().alias("last_hash"),
         )
-        return cls(latest, int(log["seq"].max()) + 1)  # type: ignore[arg-type]
+        last_seq = log["seq"].max()
+        assert isinstance(last_seq, int), "seq is an integer column"
+        return cls(latest, last_seq + 1)
 
     def __len__(self) -> int:
         return self.latest.height

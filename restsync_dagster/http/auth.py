@@ -328,7 +328,9 @@ class _OAuth2Flow(_RefreshingFlow[OAuth2ModelT]):
         return {}
 
     def _obtain_request(self) -> httpx.Request:
-        content, content_type = encode_body(self._form(), "url_encoded")  # type: ignore[misc]
+        encoded = encode_body(self._form(), "url_encoded")
+        assert encoded is not None, "a form always has a body"
+        content, content_type = encoded
         headers = {"Content-Type": content_type, "Accept": "application/json", **self._token_headers()}
         return httpx.Request("POST", self._token_url(), content=content, headers=headers)
 

@@ -33,7 +33,7 @@ from ..errors import AuthError, HttpError
 from ..secrets import GLOBAL, Secrets
 from .auth import AuthFlow, build_auth, register_credentials
 from .token_store import TokenStore
-from .bodies import SoftFailure
+from .bodies import MediaType, SoftFailure
 from .ratelimit import DEFAULT_POLICY, Limiter, limiter_key, retry_delay
 from .redact import excerpt, install_log_scrubber, remove_log_scrubber, sanitize_url, scrub
 from .urls import join_url
@@ -128,7 +128,7 @@ class RestClient:
         return self.connection.base_url
 
     @property
-    def media_type(self) -> str:
+    def media_type(self) -> MediaType:
         return self.connection.media_type
 
     def url_for(self, endpoint: str | None) -> str:

@@ -152,7 +152,7 @@ class _TableWalk:
 
     def parse(self, response: httpx.Response) -> Any:
         if self.compression is None and self.format not in ("jsonl", "header_rows"):
-            data = parse_response(response, self.format)  # type: ignore[arg-type]
+            data = parse_response(response, self.format)
         else:
             data = self._decode(response)
         if self.success_field:

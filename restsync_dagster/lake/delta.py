@@ -337,7 +337,7 @@ class DeltaWriter:
         if self._table_writer is None:
             self._table_writer = self._table_parts()
             for batch in keyed.iter_parquet([self._deduped] if rows else []):
-                self._table_writer.write(pl.from_arrow(batch))  # type: ignore[arg-type]
+                self._table_writer.write(pl.DataFrame(batch))
             self._table_writer.close()
         return self._commit_files(self._table_writer.adds, rows, properties)
 

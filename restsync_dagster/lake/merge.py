@@ -58,7 +58,7 @@ def dedupe(files: list[str], key: list[str], schema: pl.Schema, out_path: str, *
     writer = pq.ParquetWriter(out_path, pl.DataFrame(schema=schema).drop(SEQ).to_arrow().schema, compression="lz4")
     try:
         for batch in iter_parquet(files):
-            frame = conform(pl.from_arrow(batch), schema, table="", fill_missing=True).select(list(schema))  # type: ignore[arg-type]
+            frame = conform(pl.DataFrame(batch), schema, table="", fill_missing=True).select(list(schema))
             frame = frame.filter(keep.gather(frame.get_column(SEQ))).drop(SEQ)
             if frame.height:
                 writer.write_table(frame.to_arrow())
