@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import warnings
 
 import dagster as dg
 from rich.console import Console
@@ -21,6 +20,7 @@ from ..config import Project
 from ..config.pipeline import Pipeline
 from ..errors import UNEXPECTED_EXIT, USAGE_EXIT
 from ..secrets import GLOBAL
+from .beta import deliberate_beta
 from .failures import StepFailure, failure_of
 from .run import materialize_pipeline, select_tables
 
@@ -121,11 +121,7 @@ def run_sync(
     started = time.monotonic()
     progress = progress_for(console)
     try:
-        with warnings.catch_warnings():
-            # Notes on the beta Dagster APIs restsync builds on are for its developers (the test suite
-            # fails on new ones), not for the person running a sync.
-            warnings.simplefilter("ignore", dg.BetaWarning)
-            warnings.simplefilter("ignore", dg.PreviewWarning)
+        with deliberate_beta():
             results = materialize_pipeline(
                 project, pipeline, tables, partition=partition, log_level="DEBUG" if debug else "CRITICAL", on_page=progress.on_page
             )

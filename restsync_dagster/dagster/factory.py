@@ -12,6 +12,7 @@ from ..config.connection import DeltaConnection, RestConnection
 from ..config.pipeline import Pipeline
 from .assets import table_asset
 from .automation import automation_condition
+from .beta import deliberate_beta
 from .broken import broken_defs
 from .delivery import delivery_asset
 from .lineage import is_reverse_etl, producers, read_from
@@ -151,15 +152,16 @@ def build_definitions(
         schedules += s
         sensors += n
     if any(p.sync.auto_sync_new_tables for p in project.pipelines.values()):
-        sensors.append(
-            dg.AutomationConditionSensorDefinition(
-                "restsync_automation",
-                target=dg.AssetSelection.all(),
-                default_status=dg.DefaultSensorStatus.RUNNING,
-                use_user_code_server=True,
-                description="Materializes newly added tables of pipelines with auto_sync_new_tables",
+        with deliberate_beta():  # use_user_code_server: the custom condition runs in the code server
+            sensors.append(
+                dg.AutomationConditionSensorDefinition(
+                    "restsync_automation",
+                    target=dg.AssetSelection.all(),
+                    default_status=dg.DefaultSensorStatus.RUNNING,
+                    use_user_code_server=True,
+                    description="Materializes newly added tables of pipelines with auto_sync_new_tables",
+                )
             )
-        )
     resources = build_resources(project, on_page)
     return dg.Definitions(
         assets=assets, jobs=jobs, schedules=schedules, sensors=sensors, resources=resources, metadata=metadata or None,

@@ -14,6 +14,7 @@ import dagster as dg
 from ..config import Project
 from ..config.connection import DeltaConnection
 from ..config.pipeline import Pipeline, Table
+from .beta import deliberate_beta
 
 
 def asset_key(pipeline: Pipeline, table: Table) -> dg.AssetKey:
@@ -91,15 +92,16 @@ class RestSyncTranslator:
         }
         file = project.files.get(("pipelines", pipeline.key))
         if file is not None:
-            metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
-                code_references=[
-                    dg.LocalFileCodeReference(
-                        file_path=str(file.resolve()),
-                        line_number=project.table_lines.get((pipeline.key, table.key)),
-                        label=f"table {table.name}",
-                    )
-                ]
-            )
+            with deliberate_beta():
+                metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
+                    code_references=[
+                        dg.LocalFileCodeReference(
+                            file_path=str(file.resolve()),
+                            line_number=project.table_lines.get((pipeline.key, table.key)),
+                            label=f"table {table.name}",
+                        )
+                    ]
+                )
         if table.schema_ is not None:
             metadata["dagster/column_schema"] = column_schema(table)
         return dg.AssetSpec(
