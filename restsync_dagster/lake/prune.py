@@ -38,7 +38,7 @@ def data_files(table: DeltaTable, key: list[str], dtypes: dict[str, pl.DataType]
     columns: dict[str, list[Any]] = {name: actions.column(name).to_pylist() for name in ("path", "size_bytes")}
     rows = actions.column("num_records").to_pylist() if "num_records" in names else [None] * actions.num_rows
     partitions = [c for c in names if c.startswith("partition.")]
-    usable = [k for k in key if any(dtypes[k] == t for t in PRUNABLE) and f"min.{k}" in names and f"max.{k}" in names]
+    usable = [k for k in key if prunable(dtypes[k]) and f"min.{k}" in names and f"max.{k}" in names]
     lows = {k: _bounds(actions, f"min.{k}", dtypes[k]) for k in usable}
     highs = {k: _bounds(actions, f"max.{k}", dtypes[k]) for k in usable}
     files = []
@@ -59,11 +59,15 @@ def _bounds(actions: pa.Table, column: str, dtype: pl.DataType) -> list[Any]:
     return values.cast(dtype, strict=False).to_list()
 
 
+def prunable(dtype: pl.DataType) -> bool:
+    return any(dtype == t for t in PRUNABLE)
+
+
 class KeyRanges:
-    """The sorted distinct synced values of each key column, to test a file's bounds against."""
+    """The sorted synced values of each key column, to test a file's bounds against."""
 
     def __init__(self, keys: pl.DataFrame, key: list[str]):
-        self.values = {k: keys.get_column(k).unique().sort() for k in key if any(keys.schema[k] == t for t in PRUNABLE)}
+        self.values = {k: keys.get_column(k).sort() for k in key if prunable(keys.schema[k])}
 
     def may_hold(self, file: DataFile) -> bool:
         """False when some key column of ``file`` has bounds that contain no synced value."""

@@ -31,7 +31,7 @@ from deltalake.transaction import AddAction, CommitProperties, RemoveAction
 from .evolve import conform
 from .merge import iter_parquet
 from .parts import ROWS_PER_FILE, ROWS_PER_GROUP, PartWriter, Store, release_memory
-from .prune import DataFile, KeyRanges, candidates, data_files
+from .prune import DataFile, KeyRanges, candidates, data_files, prunable
 from .spec import IS_CURRENT, LOADED_AT, VALID_TO, is_system
 
 DIGEST = "__restsync_digest"
@@ -81,20 +81,20 @@ class Rewrite:
         self.on_open = on_open
         self.rows_per_file = rows_per_file
         self.writers: list[PartWriter] = []
+        self.order: str | None = None
 
     def run(self) -> Outcome:
         """Write the new files; nothing is committed."""
         synced = self._synced_keys()
         skip = pl.repeat(False, synced.height, dtype=pl.Boolean, eager=True)
+        order = self.key[0] if prunable(synced.schema[self.key[0]]) else None
         ranges = KeyRanges(synced, self.key)
-        order = self.key[0] if self.key[0] in ranges.values else None
-        if order is not None:
-            synced = synced.sort(order)
         out = Outcome()
         files = candidates(data_files(self.table, self.key, dict(self.schema)), ranges)
         out.candidates = len(files)
+        self.order = order
         for file in files:
-            keys = _slice(synced, order, file)
+            keys = _within(synced, order, file.bounds.get(order) if order else None)
             if keys.height == 0:
                 continue
             changed = self._rewrite(file, keys, skip) if self.history else self._replace(file, keys)
@@ -143,6 +143,13 @@ class Rewrite:
             assert isinstance(frame, pl.DataFrame)
             yield conform(frame, self.schema, table=self.name, fill_missing=True).select(self.columns)
 
+    def _near(self, keys: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+        """The synced keys within the range of ``frame``'s sort column: small joins per row group."""
+        if self.order is None or frame.height == 0:
+            return keys
+        column = frame.get_column(self.order)
+        return _within(keys, self.order, (column.min(), column.max()))
+
     def _digest(self) -> pl.Expr:
         if not self.content:
             return pl.lit(0, dtype=pl.UInt64)
@@ -164,7 +171,7 @@ class Rewrite:
             row += frame.height
         if not parts:
             return pl.DataFrame(schema={**{k: self.schema[k] for k in self.key}, DIGEST: pl.UInt64, CLOSE_AT: self.schema[LOADED_AT], SYNC_ROW: pl.Int64})
-        return pl.concat(parts, rechunk=True)
+        return pl.concat(parts, rechunk=False)
 
     def _replace(self, file: DataFile, keys: pl.DataFrame) -> tuple[list[AddAction], int] | None:
         """Upsert: ``file`` without the synced keys, or ``None`` when it holds none of them."""
@@ -172,12 +179,12 @@ class Rewrite:
         for batch in _table_row_groups(self.store, [file.path], columns=self.key):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            held += frame.select(self.key).join(keys, on=self.key, how="semi").height
+            held += frame.select(self.key).join(self._near(keys, frame), on=self.key, how="semi").height
         if held == 0:
             return None
         writer = self._writer()
         for frame in self._frames([file.path], store=self.store):
-            _write(writer, frame.join(keys, on=self.key, how="anti", maintain_order="left"))
+            _write(writer, frame.join(self._near(keys, frame), on=self.key, how="anti", maintain_order="left"))
         return writer.close(), held
 
     def _rewrite(self, file: DataFile, keys: pl.DataFrame, skip: pl.Series) -> tuple[list[AddAction], int] | None:
@@ -191,7 +198,7 @@ class Rewrite:
             matched = (
                 frame.filter(pl.col(IS_CURRENT))
                 .select(TARGET_ROW, *self.key, self._digest().alias(TARGET_DIGEST))
-                .join(keys, on=self.key, how="inner")
+                .join(self._near(keys, frame), on=self.key, how="inner")
             )
             same = matched.get_column(TARGET_DIGEST) == matched.get_column(DIGEST)
             unchanged = matched.filter(same).get_column(SYNC_ROW)
@@ -231,15 +238,11 @@ def _write(writer: PartWriter, frame: pl.DataFrame) -> None:
     release_memory()
 
 
-def _slice(synced: pl.DataFrame, order: str | None, file: DataFile) -> pl.DataFrame:
-    """The synced keys within ``file``'s bounds of the sort column (all of them without bounds)."""
-    if order is None or order not in file.bounds:
+def _within(synced: pl.DataFrame, order: str | None, bounds: tuple[Any, Any] | None) -> pl.DataFrame:
+    """The synced keys whose ``order`` column is within ``bounds``; all of them without bounds."""
+    if order is None or bounds is None or bounds[0] is None or bounds[1] is None:
         return synced
-    lo, hi = file.bounds[order]
-    column = synced.get_column(order)
-    start = column.search_sorted(lo, side="left")
-    end = column.search_sorted(hi, side="right")
-    return synced.slice(start, end - start)
+    return synced.filter(pl.col(order).is_between(*bounds))
 
 
 def _table_row_groups(store: Store | None, paths: list[str], *, columns: list[str] | None = None) -> Iterator[Any]:
