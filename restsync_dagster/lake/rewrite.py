@@ -242,7 +242,7 @@ def _within(synced: pl.DataFrame, order: str | None, bounds: tuple[Any, Any] | N
     """The synced keys whose ``order`` column is within ``bounds``; all of them without bounds."""
     if order is None or bounds is None or bounds[0] is None or bounds[1] is None:
         return synced
-    return synced.filter(pl.col(order).is_between(*bounds))
+    return synced.filter(pl.col(order).is_between(pl.lit(bounds[0]), pl.lit(bounds[1])))
 
 
 def _table_row_groups(store: Store | None, paths: list[str], *, columns: list[str] | None = None) -> Iterator[Any]:
