@@ -72,14 +72,14 @@ def chunks(ids):
 
 
 def changed_ids(size: int, changed: int, spread: str):
-    """Half updates (a contiguous range ending at the table's last tenth, or uniform), half new keys."""
+    """Half updates (a contiguous range ending at 6/7 of the table, or uniform), half new keys."""
     import polars as pl
 
     updates = changed // 2
     if spread == "uniform":
         picked = pl.int_range(0, size, eager=True).sample(updates, seed=7).sort()
     else:
-        end = size - size // 10
+        end = size - size // 7
         picked = pl.int_range(max(0, end - updates), end, eager=True)
     return pl.concat([picked, pl.int_range(size, size + changed - updates, eager=True)])
 

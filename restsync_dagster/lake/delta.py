@@ -6,9 +6,10 @@ mode           commit
 ``append``     part files written as frames arrive, added in one ``append`` transaction
 ``overwrite``  the same files replace the whole table, or with ``partition_key`` only the rows of
                ``_restsync_partition = <key>`` (a partition-filtered overwrite)
-``merge``      staged locally, deduplicated by key (last occurrence wins), then one streamed
-               ``MERGE`` (update matched keys, insert new ones)
-``history``    like ``merge`` but type-2: see ``lake.merge``
+``merge``      staged locally, deduplicated by key (last occurrence wins), then the table files
+               whose key statistics may hold a synced key are rewritten without those keys and
+               the synced rows added, in one transaction (``lake.rewrite``)
+``history``    like ``merge`` but type-2: changed current rows are closed, see ``lake.rewrite``
 =============  ==================================================================================
 
 Nothing is visible until the commit; on any failure the part files are deleted and the table
@@ -23,10 +24,12 @@ Empty syncs: ``append``, ``merge`` and ``history`` make no commit and keep the v
 stored cursor); ``overwrite`` still commits, leaving the table (or the partition) empty, because an
 empty answer from the API is the new truth for a full refresh.
 
-Schema evolution: ``overwrite`` and ``MERGE`` (``merge_schema=True``) evolve the table in their own
-commit. ``create_write_transaction`` cannot add columns on ``append`` (delta-rs issue #3934), so an
-append that brings new columns is committed by ``write_deltalake(schema_mode="merge")`` reading the
-part files back: still one commit, but its memory grows with the rows of that one sync.
+Schema evolution: ``overwrite`` evolves the table in its own commit. ``create_write_transaction``
+cannot add columns on ``append`` (delta-rs issue #3934), so an append that brings new columns is
+committed by ``write_deltalake(schema_mode="merge")`` reading the part files back, and a keyed sync
+that brings new columns by delta-rs' streamed ``MERGE`` (``merge_schema=True``, ``lake.merge``):
+still one commit, but their memory grows with the sync (and for ``MERGE`` with the files it rewrites).
+``merge_engine="delta-rs"`` uses that ``MERGE`` for every keyed sync.
 """
 
 from __future__ import annotations
