@@ -57,6 +57,7 @@ from .commit import Intent, RetryPolicy, commit_with_retries
 from .evolve import added_columns, conform, merge_schemas, polars_schema
 from .parts import ROWS_PER_FILE, PartWriter, Store, partition_dir
 from .rewrite import Rewrite
+from .rewrite import supported as rewrite_supported
 from .casts import UTC_US
 from .spec import IS_CURRENT, LOADED_AT, PARTITION, VALID_FROM, VALID_TO, is_system
 
@@ -422,7 +423,7 @@ class DeltaWriter:
     def _merge(self, deduped: list[str], rows: int, properties: CommitProperties) -> WriteResult:
         assert self._table is not None and self._tmp is not None and self._before is not None
         schema = self._commit_schema()
-        if self.merge_engine == "rewrite" and not added_columns(self._before, schema):
+        if self.merge_engine == "rewrite" and not added_columns(self._before, schema) and rewrite_supported(self._table):
             return self._rewrite(rows, schema, properties)
         if self.mode == "merge":
             metrics = keyed.upsert(self._table, deduped, self.primary_key, properties)

@@ -25,7 +25,6 @@ SAFE_STRING_CHARS = 31
 class DataFile:
     path: str
     size: int
-    rows: int | None
     partition_values: dict[str, str | None]
     bounds: dict[str, tuple[Any, Any]]
     """Per key column, the file's (min, max); a column missing here has no usable statistics."""
@@ -36,7 +35,6 @@ def data_files(table: DeltaTable, key: list[str], dtypes: dict[str, pl.DataType]
     actions = pa.table(table.get_add_actions(flatten=True))
     names = set(actions.column_names)
     columns: dict[str, list[Any]] = {name: actions.column(name).to_pylist() for name in ("path", "size_bytes")}
-    rows = actions.column("num_records").to_pylist() if "num_records" in names else [None] * actions.num_rows
     partitions = [c for c in names if c.startswith("partition.")]
     usable = [k for k in key if prunable(dtypes[k]) and f"min.{k}" in names and f"max.{k}" in names]
     lows = {k: _bounds(actions, f"min.{k}", dtypes[k]) for k in usable}
@@ -50,7 +48,7 @@ def data_files(table: DeltaTable, key: list[str], dtypes: dict[str, pl.DataType]
                 continue
             bounds[k] = (lo, hi)
         values = {c.removeprefix("partition."): actions.column(c)[i].as_py() for c in partitions}
-        files.append(DataFile(path, int(columns["size_bytes"][i] or 0), rows[i], values, bounds))
+        files.append(DataFile(path, int(columns["size_bytes"][i] or 0), values, bounds))
     return files
 
 

@@ -42,6 +42,14 @@ CLOSE_AT = "__restsync_close_at"
 CLOSE = "__restsync_close"
 
 
+def supported(table: DeltaTable) -> bool:
+    """Whether the table's data files can be read as plain Parquet: no deletion vectors (rows a
+    file still holds but the table deleted) and no column mapping (physical column names)."""
+    features = table.protocol().reader_features or []
+    mapping = table.metadata().configuration.get("delta.columnMapping.mode") or "none"
+    return "deletionVectors" not in features and "columnMapping" not in features and mapping == "none"
+
+
 @dataclass
 class Outcome:
     adds: list[AddAction] = field(default_factory=list)
