@@ -193,3 +193,12 @@ def test_a_failing_rewrite_leaves_the_table_and_no_files(uri):
         sync(uri, "merge", [{"id": 31, "v": "b"}, {"id": 52, "v": "b"}], day=1)
     assert DeltaTable(uri).version() == before
     assert never_committed(uri) == set()
+
+
+def test_a_history_sync_that_changes_nothing_commits_once_without_files(uri):
+    ten_files(uri, "history")
+    before = DeltaTable(uri).version()
+    result = sync(uri, "history", [{"id": 3, "v": "a3"}, {"id": 47, "v": "a47"}], day=1)
+    assert (result.version, result.rows_inserted, result.rows_updated, result.files_added) == (before + 1, 0, 0, 0)
+    assert last_commit(uri) == ([], [])
+    assert len(table_rows(uri)) == 100
