@@ -89,20 +89,18 @@ class Rewrite:
         self.on_open = on_open
         self.rows_per_file = rows_per_file
         self.writers: list[PartWriter] = []
-        self.order: str | None = None
+        self.order = key[0] if prunable(schema[key[0]]) else None
+        """The key column whose bounds slice the synced keys per file and per row group."""
 
     def run(self) -> Outcome:
         """Write the new files; nothing is committed."""
         synced = self._synced_keys()
         skip = pl.repeat(False, synced.height, dtype=pl.Boolean, eager=True)
-        order = self.key[0] if prunable(synced.schema[self.key[0]]) else None
-        ranges = KeyRanges(synced, self.key)
         out = Outcome()
-        files = candidates(data_files(self.table, self.key, dict(self.schema)), ranges)
+        files = candidates(data_files(self.table, self.key, dict(self.schema)), KeyRanges(synced, self.key))
         out.candidates = len(files)
-        self.order = order
         for file in files:
-            keys = _within(synced, order, file.bounds.get(order) if order else None)
+            keys = _within(synced, self.order, file.bounds.get(self.order) if self.order else None)
             if keys.height == 0:
                 continue
             changed = self._rewrite(file, keys, skip) if self.history else self._replace(file, keys)
@@ -116,7 +114,7 @@ class Rewrite:
             )
         adds, written = self._write_synced(skip)
         out.adds += adds
-        out.inserted = written if self.history else written - out.updated
+        out.inserted = written if self.history else max(0, written - out.updated)
         return out
 
     def abort(self) -> None:
@@ -178,7 +176,8 @@ class Rewrite:
             )
             row += frame.height
         if not parts:
-            return pl.DataFrame(schema={**{k: self.schema[k] for k in self.key}, DIGEST: pl.UInt64, CLOSE_AT: self.schema[LOADED_AT], SYNC_ROW: pl.Int64})
+            columns = {**{k: self.schema[k] for k in self.key}, DIGEST: pl.UInt64, CLOSE_AT: self.schema[LOADED_AT]}
+            return pl.DataFrame(schema={**columns, SYNC_ROW: pl.Int64})
         return pl.concat(parts, rechunk=False)
 
     def _replace(self, file: DataFile, keys: pl.DataFrame) -> tuple[list[AddAction], int] | None:
@@ -187,7 +186,8 @@ class Rewrite:
         for batch in _table_row_groups(self.store, [file.path], columns=self.key):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            held += frame.select(self.key).join(self._near(keys, frame), on=self.key, how="semi").height
+            frame = frame.select(pl.col(k).cast(self.schema[k]) for k in self.key)
+            held += frame.join(self._near(keys, frame), on=self.key, how="semi").height
         if held == 0:
             return None
         writer = self._writer()
@@ -253,9 +253,8 @@ def _within(synced: pl.DataFrame, order: str | None, bounds: tuple[Any, Any] | N
     return synced.filter(pl.col(order).is_between(pl.lit(bounds[0]), pl.lit(bounds[1])))
 
 
-def _table_row_groups(store: Store | None, paths: list[str], *, columns: list[str] | None = None) -> Iterator[Any]:
+def _table_row_groups(store: Store, paths: list[str], *, columns: list[str] | None = None) -> Iterator[Any]:
     """The row groups of a table's data files, one at a time (see ``lake.merge.iter_parquet``)."""
-    assert store is not None
     for path in paths:
         with store.fs.open_input_file(store.path(path)) as source:
             parquet = pq.ParquetFile(source, pre_buffer=False)
