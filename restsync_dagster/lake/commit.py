@@ -13,8 +13,9 @@ another run created the table first), it reads the commits made since this run o
 Overwrites and table creations commit with ``max_commit_retries=0``: delta-rs' own rebase lets an
 overwrite land over a concurrent append to the same partition (keeping both), rejects overwrites of
 disjoint partitions, and can land a losing ``CREATE TABLE`` as the next version (adding its rows
-again), so restsync decides instead. Appends and merges keep delta-rs'
-checker: blind appends rebase; a merge fails on any concurrent data change and is rerun here.
+again), so restsync decides instead. Appends keep delta-rs' checker and rebase. Keyed writes
+(``lake.rewrite``) commit with ``max_commit_retries=0`` too, and delta-rs' ``MERGE`` fails on any
+concurrent data change: both are rerun here on the fresh snapshot.
 """
 
 from __future__ import annotations

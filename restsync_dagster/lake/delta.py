@@ -6,9 +6,10 @@ mode           commit
 ``append``     part files written as frames arrive, added in one ``append`` transaction
 ``overwrite``  the same files replace the whole table, or with ``partition_key`` only the rows of
                ``_restsync_partition = <key>`` (a partition-filtered overwrite)
-``merge``      staged locally, deduplicated by key (last occurrence wins), then one streamed
-               ``MERGE`` (update matched keys, insert new ones)
-``history``    like ``merge`` but type-2: see ``lake.merge``
+``merge``      staged locally, deduplicated by key (last occurrence wins), then the table files
+               whose key statistics may hold a synced key are rewritten without those keys and
+               the synced rows added, in one transaction (``lake.rewrite``)
+``history``    like ``merge`` but type-2: changed current rows are closed, see ``lake.rewrite``
 =============  ==================================================================================
 
 Nothing is visible until the commit; on any failure the part files are deleted and the table
@@ -23,10 +24,12 @@ Empty syncs: ``append``, ``merge`` and ``history`` make no commit and keep the v
 stored cursor); ``overwrite`` still commits, leaving the table (or the partition) empty, because an
 empty answer from the API is the new truth for a full refresh.
 
-Schema evolution: ``overwrite`` and ``MERGE`` (``merge_schema=True``) evolve the table in their own
-commit. ``create_write_transaction`` cannot add columns on ``append`` (delta-rs issue #3934), so an
-append that brings new columns is committed by ``write_deltalake(schema_mode="merge")`` reading the
-part files back: still one commit, but its memory grows with the rows of that one sync.
+Schema evolution: ``overwrite`` evolves the table in its own commit. ``create_write_transaction``
+cannot add columns on ``append`` (delta-rs issue #3934), so an append that brings new columns is
+committed by ``write_deltalake(schema_mode="merge")`` reading the part files back, and a keyed sync
+that brings new columns by delta-rs' streamed ``MERGE`` (``merge_schema=True``, ``lake.merge``):
+still one commit, but their memory grows with the sync (and for ``MERGE`` with the files it rewrites).
+``merge_engine="delta-rs"`` uses that ``MERGE`` for every keyed sync.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import pyarrow.dataset as ds
 from deltalake import DeltaTable
 from deltalake import Schema as DeltaSchema
 from deltalake import write_deltalake
+from deltalake.exceptions import CommitFailedError
 from deltalake.transaction import AddAction, CommitProperties, create_table_with_add_actions
 
 from ..errors import LakeError, RestSyncError, SchemaError
@@ -52,10 +56,13 @@ from . import staging, state
 from .commit import Intent, RetryPolicy, commit_with_retries
 from .evolve import added_columns, conform, merge_schemas, polars_schema
 from .parts import ROWS_PER_FILE, PartWriter, Store, partition_dir
+from .rewrite import Rewrite
+from .rewrite import supported as rewrite_supported
 from .casts import UTC_US
 from .spec import IS_CURRENT, LOADED_AT, PARTITION, VALID_FROM, VALID_TO, is_system, type_string
 
 WriteMode = Literal["append", "merge", "overwrite", "history"]
+MergeEngine = Literal["rewrite", "delta-rs"]
 DEDUPE_KEYS_PER_PASS = 500_000
 """Staged rows whose keys are grouped at a time when deduplicating (keyed modes)."""
 HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
@@ -120,6 +127,7 @@ class DeltaWriter:
         table_name: str | None = None,
         rows_per_file: int = ROWS_PER_FILE,
         retry: RetryPolicy = RetryPolicy(),
+        merge_engine: MergeEngine = "rewrite",
     ):
         self.table_uri = table_uri
         self.mode = mode
@@ -130,6 +138,8 @@ class DeltaWriter:
         self.name = table_name or table_uri
         self.rows_per_file = rows_per_file
         self.retry = retry
+        self.merge_engine = merge_engine
+        self._rewrites: list[Rewrite] = []
         if mode in ("merge", "history") and not self.primary_key:
             raise LakeError(f"table {self.name!r}: mode {mode!r} needs a primary_key")
         if partition_key is not None and mode in ("merge", "history"):
@@ -296,6 +306,8 @@ class DeltaWriter:
         self._parts.abort()
         if self._table_writer is not None and self._table_writer is not self._parts:
             self._table_writer.abort()
+        for rewrite in self._rewrites:
+            rewrite.abort()
         self._lease.release()
 
     def _stage(self) -> int:
@@ -428,7 +440,10 @@ class DeltaWriter:
         self._parts.abort()  # the rows were rewritten by write_deltalake; the staged parts are garbage now
 
     def _merge(self, deduped: list[str], rows: int, properties: CommitProperties) -> WriteResult:
-        assert self._table is not None and self._tmp is not None
+        assert self._table is not None and self._tmp is not None and self._before is not None
+        schema = self._commit_schema()
+        if self.merge_engine == "rewrite" and not added_columns(self._before, schema) and rewrite_supported(self._table):
+            return self._rewrite(rows, schema, properties)
         if self.mode == "merge":
             metrics = keyed.upsert(self._table, deduped, self.primary_key, properties)
         else:
@@ -442,6 +457,28 @@ class DeltaWriter:
             inserted=int(metrics.get("num_target_rows_inserted", 0)),
             updated=int(metrics.get("num_target_rows_updated", 0)),
         )
+
+    def _rewrite(self, rows: int, schema: pl.Schema, properties: CommitProperties) -> WriteResult:
+        assert self._table is not None
+        rewrite = Rewrite(
+            self._table,
+            self._store,
+            self._deduped,
+            key=self.primary_key,
+            schema=schema,
+            history=self.mode == "history",
+            table_name=self.name,
+            on_open=self._lease.add_file,
+            rows_per_file=self.rows_per_file,
+        )
+        self._rewrites.append(rewrite)
+        outcome = rewrite.run()
+        try:
+            rewrite.commit(outcome, properties)
+        except CommitFailedError:
+            rewrite.abort()  # another run committed first: this attempt's files are garbage
+            raise
+        return self._result(rows, len(outcome.adds), inserted=outcome.inserted, updated=outcome.updated)
 
     def _result(self, rows: int, files: int, *, inserted: int | None = None, updated: int | None = None) -> WriteResult:
         table = DeltaTable(self.table_uri, storage_options=self.storage_options or None)

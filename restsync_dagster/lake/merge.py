@@ -3,8 +3,9 @@
 A keyed sync is first staged as local Parquet files with a sequence number (``SEQ``), then
 deduplicated by key keeping the last occurrence: only the key columns are grouped (in slices of the
 key hash), the surviving rows are marked in a one-bit-per-row bitmap, and the rows stream through
-it a row group at a time. The result feeds ``DeltaTable.merge(..., streamed_exec=True)``, whose own
-memory (delta-rs' hash join) grows with the source and the files it rewrites.
+it a row group at a time. The result feeds ``lake.rewrite``, or ``DeltaTable.merge(...,
+streamed_exec=True)`` when the sync adds columns (whose own memory, delta-rs' hash join, grows with
+the source and the files it rewrites).
 
 History mode is a single merge whose source holds every synced row once with a merge
 key (it closes the current version of a changed row, or inserts a new key) plus, for changed keys
