@@ -176,8 +176,9 @@ class Rewrite:
             )
             row += frame.height
         if not parts:
-            columns = {**{k: self.schema[k] for k in self.key}, DIGEST: pl.UInt64, CLOSE_AT: self.schema[LOADED_AT]}
-            return pl.DataFrame(schema={**columns, SYNC_ROW: pl.Int64})
+            columns: dict[str, pl.DataType | type[pl.DataType]] = {k: self.schema[k] for k in self.key}
+            columns |= {DIGEST: pl.UInt64, CLOSE_AT: self.schema[LOADED_AT], SYNC_ROW: pl.Int64}
+            return pl.DataFrame(schema=columns)
         return pl.concat(parts, rechunk=False)
 
     def _replace(self, file: DataFile, keys: pl.DataFrame) -> tuple[list[AddAction], int] | None:
