@@ -155,13 +155,13 @@ def preview(pipeline: str, table: str, pages: int, partition: str | None, direct
         raise click.UsageError(str(exc.args[0])) from None
     window = None
     if target.partitions is not None:
-        from .dagster.partitions import partitions_def
+        from .dagster.partitions import partition_key, partitions_def
 
-        defn = partitions_def(target.partitions)
-        key = partition or defn.get_last_partition_key()
-        if key is None:
-            raise click.UsageError(f"table {target.name!r} has no partition yet: its partitions start {target.partitions.start}")
-        tw = defn.time_window_for_partition_key(key)
+        try:
+            key = partition_key(target, partition)
+        except KeyError as exc:
+            raise click.UsageError(str(exc.args[0])) from None
+        tw = partitions_def(target.partitions).time_window_for_partition_key(key)
         window = (key, tw.start, tw.end)
         click.echo(f"partition {key}: {tw.start.isoformat()} .. {tw.end.isoformat()}")
     try:

@@ -22,6 +22,7 @@ from ..errors import UNEXPECTED_EXIT, USAGE_EXIT
 from ..secrets import GLOBAL
 from .beta import deliberate_beta
 from .failures import StepFailure, failure_of
+from .partitions import partition_key
 from .run import materialize_pipeline, select_tables
 
 #: Seconds between two plain progress lines of one table when output is not a terminal.
@@ -115,6 +116,9 @@ def run_sync(
     console = console or Console(stderr=True)
     try:
         tables = select_tables(pipeline, table_names)
+        for table in tables:
+            if table.partitions is not None:
+                partition_key(table, partition)
     except KeyError as exc:
         console.print(str(exc.args[0]), markup=False)
         return USAGE_EXIT

@@ -33,6 +33,15 @@ def partitions_def(spec: Partitions) -> dg.TimeWindowPartitionsDefinition:
     return cls(**kwargs)
 
 
+def partition_key(table: Table, partition: str | None) -> str:
+    """``partition``, or the table's latest partition; a ``KeyError`` (a usage error) when it has none yet."""
+    assert table.partitions is not None
+    key = partition or partitions_def(table.partitions).get_last_partition_key()
+    if key is None:
+        raise KeyError(f"table {table.name!r} has no partition yet: its partitions start {table.partitions.start}")
+    return key
+
+
 def signature(spec: Partitions | None) -> tuple | None:
     """Tables with equal signatures share a partitions definition and a job."""
     if spec is None:

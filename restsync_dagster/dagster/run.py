@@ -11,7 +11,7 @@ from ..config.pipeline import Pipeline, Table
 from ..engine import OnPage
 from ..home import dagster_home
 from .factory import build_definitions
-from .partitions import group_by_partitions
+from .partitions import group_by_partitions, partition_key
 from .threads import materialize_threaded
 from .translator import asset_key, delivery_key, pool_name
 from ..config.connection import DeltaConnection, RestConnection
@@ -92,11 +92,7 @@ def materialize_pipeline(
         if rest_destination and sig is None:
             keys += [delivery_key(asset_key(pipeline, t)) for t in members]
         selection = dg.AssetSelection.assets(*keys)
-        key = None
-        if sig is not None:
-            partitions_def = repo.assets_defs_by_key[asset_key(pipeline, members[0])].partitions_def
-            if partitions_def is not None:
-                key = partition or partitions_def.get_last_partition_key()
+        key = None if sig is None else partition_key(members[0], partition)
         result = materialize_threaded(
             assets,
             selection=selection,

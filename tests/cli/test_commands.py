@@ -87,6 +87,15 @@ def test_sync_writes_the_delta_table(defs, home, tmp_path):
     assert table.to_pyarrow_table().num_rows == 50
 
 
+def test_sync_of_a_table_with_no_partition_yet_is_a_usage_error(demo, home, tmp_path):
+    table = {"name": "later", "path": "/offset/customers", "response": {"root_key": "data"},
+             "partitions": {"type": "daily", "start": "2999-01-01"}}
+    root = make_project(tmp_path, demo.base_url, [table]).root
+    result = _run("sync", "shop", "--dir", str(root), home=home)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "table 'later' has no partition yet: its partitions start 2999-01-01" in result.stderr
+
+
 def test_sync_unknown_pipeline(defs, home):
     result = _run("sync", "nope", "--dir", str(defs), home=home)
     assert result.returncode == 2
