@@ -37,6 +37,7 @@ import httpx
 import orjson
 
 from ..errors import PaginationError, ResponseError
+from .arrow_body import ArrowRecords, needed_names, parse_arrow
 from .bodies import (RecordsNotFound, check_errors, check_success, extract_records, parse_csv, parse_json,
                      parse_response, parse_xml)
 from .formats import DecodeError, decompress, explode, from_header_rows, parse_jsonl
@@ -44,6 +45,9 @@ from .client import Reply, RequestStats, RestClient
 from .paginators import PageRequest, Paginator, build_paginator
 
 logger = logging.getLogger("restsync.http")
+
+_BODY_PATHS = ("total_path", "total_pages_path", "cursor_field", "link_field", "has_more_field")
+"""The ``pagination`` fields that are paths into a page's body."""
 
 PageRender = Callable[[Any, dict[str, Any]], Any]
 """Renders a templated value (``params``, ``body``) for one page: ``(value, page) → value``."""
@@ -71,6 +75,11 @@ class Page:
         return f"<Page {self.number} status={self.status} records={len(self.records)} {self.decision!r}>"
 
 
+def body_values(data: Any) -> Any:
+    """What pagination reads from a parsed body (only the values it needs, for an Arrow-parsed page)."""
+    return data[1] if isinstance(data, tuple) and isinstance(data[0], ArrowRecords) else data
+
+
 def _min_cap(*values: int | None) -> int | None:
     present = [v for v in values if v is not None]
     return min(present) if present else None
@@ -91,7 +100,8 @@ class _TableWalk:
     """Everything fixed for one table walk: request template, parser, caps, naming."""
 
     def __init__(self, client: RestClient, table: Any, *, connection_name: str | None, table_name: str | None,
-                 params_extra: Mapping[str, Any] | None, stats: RequestStats, page_render: PageRender | None = None):
+                 params_extra: Mapping[str, Any] | None, stats: RequestStats, page_render: PageRender | None = None,
+                 record_plan: Any = None):
         self.client = client
         self.table = table
         self.table_name = table_name or table.name
@@ -110,6 +120,9 @@ class _TableWalk:
         own = table.response.skip_statuses
         self.skip_statuses = frozenset(own if own is not None else getattr(client.connection, "skip_statuses", ()))
         self.page_render = page_render
+        self.record_plan = record_plan if self._arrow_shape_fits(table) else None
+        self.body_paths = needed_names([getattr(table.pagination, name, None) for name in _BODY_PATHS]
+                                       + [self.success_field, self.error_path])
         self.params_extra = {k: v for k, v in (params_extra or {}).items() if v is not None}
         headers = {str(k): str(v) for k, v in table.headers.items() if v is not None}
         self.first_request = PageRequest(
@@ -150,7 +163,28 @@ class _TableWalk:
     def where(self, number: int) -> str:
         return f"connection {self.connection_name!r}, table {self.table_name!r}, page {number}"
 
+    def _arrow_shape_fits(self, table: Any) -> bool:
+        """Whether pages may be parsed by Arrow's reader: JSON records under ``root_key`` (or a
+        body that is a list) and a paginator that reads no record itself."""
+        if self.format != "json" or self.compression is not None or self.explode is not None:
+            return False
+        if getattr(table.pagination, "type", None) == "keyset":
+            return False
+        if self.root_key:
+            return True
+        reads_body = any(getattr(table.pagination, n, None) for n in _BODY_PATHS)
+        return not (reads_body or self.success_field or self.error_path)
+
     def parse(self, response: httpx.Response) -> Any:
+        shape = self.record_plan.current if self.record_plan is not None else None
+        if shape is not None:
+            parsed = parse_arrow(response.content, shape, self.root_key, self.body_paths)
+            if parsed is not None:
+                if self.success_field:
+                    check_success(parsed[1], self.success_field, self.success_values)
+                if self.error_path:
+                    check_errors(parsed[1], self.error_path)
+                return parsed
         if self.compression is None and self.format not in ("jsonl", "header_rows"):
             data = parse_response(response, self.format)  # type: ignore[arg-type]
         else:
@@ -184,6 +218,8 @@ class _TableWalk:
             raise ResponseError(f"connection {self.connection_name!r}, table {self.table_name!r}: {exc}") from None
 
     def records(self, data: Any, number: int) -> list[Any]:
+        if isinstance(data, tuple) and isinstance(data[0], ArrowRecords):
+            return data[0]  # type: ignore[return-value]
         if self.format in ("csv", "jsonl"):
             return data if data is not None else []
         try:
@@ -222,6 +258,7 @@ def iter_pages(
     max_records: int | None = None,
     prefetch: bool = True,
     page_render: PageRender | None = None,
+    record_plan: Any = None,
 ) -> Iterator[Page]:
     """Yield the pages of ``table`` (a ``config.pipeline.Table``) in order.
 
@@ -232,10 +269,12 @@ def iter_pages(
     ``ResponseError`` for a body without records where the table says, and ``PaginationError``
     for a loop. ``page_render(value, page)`` renders the table's ``params`` and ``body`` for each
     page from the paginator state (``page`` holds ``cursor``, ``offset``, ``number``, ``size``).
+    ``record_plan`` (``lake.arrow_rows.RecordPlan``) lets pages of JSON records be parsed by Arrow's
+    reader on the fetching thread; their ``records`` are then :class:`ArrowRecords`.
     """
     stats = stats if stats is not None else RequestStats()
     walk = _TableWalk(client, table, connection_name=connection_name, table_name=table_name,
-                      params_extra=params_extra, stats=stats, page_render=page_render)
+                      params_extra=params_extra, stats=stats, page_render=page_render, record_plan=record_plan)
     paginator = build_paginator(table.pagination)
     pagination_cap = getattr(table.pagination, "max_pages", None)
     page_cap = _min_cap(pagination_cap, table.max_pages, max_pages)
@@ -331,7 +370,7 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
                     )
 
             try:
-                paginator.update_state(response, data, records)
+                paginator.update_state(response, body_values(data), records)
             except PaginationError as exc:
                 raise PaginationError(f"{walk.where(number)}: {exc}") from None
             decision = paginator.decision
@@ -371,7 +410,7 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
                 if number == 1 and width > 1:
                     ahead = _plan_ahead(walk, paginator, request, width, number, seen + len(records),
                                         len(records), page_cap, record_cap)
-                if ahead is None and prefetch and consumer_s >= PREFETCH_AFTER_S:
+                if ahead is None and prefetch and (consumer_s >= PREFETCH_AFTER_S or walk.record_plan is not None):
                     if executor is None:
                         executor = ThreadPoolExecutor(1, thread_name_prefix="restsync-prefetch")
                     upcoming = executor.submit(walk.fetch, next_request)

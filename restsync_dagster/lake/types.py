@@ -68,6 +68,12 @@ class Typer:
         out[RUN_ID] = pl.String()
         return pl.Schema(out)
 
+    @property
+    def raw_choices(self) -> dict[str, int]:
+        """The raw JSON dtype each column (dotted for struct fields) was last built from, by index into
+        ``casts.RAW_CANDIDATES`` (``-1``: mixed text)."""
+        return dict(self._raw_choice)
+
     def empty_frame(self) -> pl.DataFrame:
         return pl.DataFrame(schema=self.schema)
 
@@ -91,12 +97,12 @@ class Typer:
             if not col.ready:
                 continue
             series.append(self._build(col, values, col.name).alias(col.name))
-        df = pl.DataFrame([*series, *self._system_columns(len(records))])
+        df = pl.DataFrame([*series, *self.system_columns(len(records))])
         self.rows += len(records)
         self.pages += 1
         return df
 
-    def _system_columns(self, n: int) -> list[pl.Series]:
+    def system_columns(self, n: int) -> list[pl.Series]:
         """``_restsync_loaded_at`` and ``_restsync_run_id`` for ``n`` rows, built once per sync and sliced."""
         if self._system is None or len(self._system[0]) < n:
             size = max(n, 1024, 2 * len(self._system[0]) if self._system is not None else 0)
