@@ -11,7 +11,7 @@ Whenever the two paths could differ, the page goes through ``Typer.type_page`` o
 records instead, which also produces the errors: a page the reader rejects, a key the table does not
 know yet (an inferred table grows a column, an inferred struct a field), a key spelled like a dotted
 path, a value that does not cast. A table with a ``json`` column, or a struct whose fields are not
-known yet, always takes the Python path.
+known yet, or a list-index path (``items.0.id``), always takes the Python path.
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def shape_for(typer: Typer) -> RecordShape | None:
 
 def _insert(tree: dict[str, Any], at: tuple[str, ...], col: Col, where: str, typer: Typer,
             open_paths: set, literals: set) -> None:
-    if col.type == "json" or not col.ready:
-        raise _NotEligible
+    if col.type == "json" or not col.ready or any(part.lstrip("-").isdigit() for part in col.path):
+        raise _NotEligible  # list-index paths walk lists, which Arrow reads as lists, not objects
     if len(col.path) > 1:
         literals.add((at, col.dotted))
     node = tree
