@@ -25,8 +25,9 @@ would repeat the previous one, or a page's records equal the previous page's (a 
 from __future__ import annotations
 
 import logging
-import time
 import math
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -195,11 +196,11 @@ class _TableWalk:
             check_errors(data, self.error_path)
         return data
 
-    def fetch(self, request: PageRequest) -> Reply:
+    def fetch(self, request: PageRequest, send_lock: threading.Lock | None = None) -> Reply:
         return self.client.request(
             request.method, request.url, params=request.params, headers=request.headers, json=request.json,
             auth=self.auth, rate_limit=self.rate_limit, parse=self.parse, table_name=self.table_name,
-            stats=self.stats, skip_statuses=self.skip_statuses,
+            stats=self.stats, skip_statuses=self.skip_statuses, send_lock=send_lock,
         )
 
     def _decode(self, response: httpx.Response) -> Any:
@@ -296,20 +297,25 @@ def _skipped_page(walk: _TableWalk, reply: Reply, number: int) -> Page:
 
 
 class _PagesAhead:
-    """Requests known up front, fetched at most ``width`` at a time (in flight or waiting)."""
+    """Requests known up front, fetched at most ``width`` at a time (in flight or waiting).
 
-    def __init__(self, walk: _TableWalk, requests: list[PageRequest], width: int):
+    With ``send_lock``, one request at a time is on the wire and the others' answers are parsed
+    meanwhile (Arrow-parsed pages of a table without ``max_concurrency``)."""
+
+    def __init__(self, walk: _TableWalk, requests: list[PageRequest], width: int,
+                 send_lock: threading.Lock | None = None):
         self.walk = walk
         self.queue = deque(requests)
         self.pending: dict[tuple[Any, ...], Future[Reply]] = {}
         self.pool = ThreadPoolExecutor(width, thread_name_prefix="restsync-pages")
         self.width = width
+        self.send_lock = send_lock
         self._top_up()
 
     def _top_up(self) -> None:
         while self.queue and len(self.pending) < self.width:
             request = self.queue.popleft()
-            self.pending[request.signature()] = self.pool.submit(self.walk.fetch, request)
+            self.pending[request.signature()] = self.pool.submit(self.walk.fetch, request, self.send_lock)
 
     def fetch(self, request: PageRequest) -> Reply:
         upcoming = self.pending.pop(request.signature(), None)
@@ -324,7 +330,14 @@ class _PagesAhead:
 
 def _plan_ahead(walk: _TableWalk, paginator: Paginator, request: PageRequest, width: int, number: int,
                 seen: int, page_records: int, page_cap: int | None, record_cap: int | None) -> _PagesAhead | None:
-    """After the first page: the pages to request concurrently, within the caps, or None."""
+    """After the first page: the pages to request concurrently, within the caps, or None. A walk
+    limited to one request at a time whose pages are Arrow-parsed still sends the next request
+    while the previous answer is parsed."""
+    send_lock = None
+    if width <= 1:
+        if walk.record_plan is None:
+            return None
+        width, send_lock = PARSE_AHEAD, threading.Lock()
     states = paginator.remaining_states()
     if not states:
         return None
@@ -333,8 +346,11 @@ def _plan_ahead(walk: _TableWalk, paginator: Paginator, request: PageRequest, wi
         remaining = remaining[:max(page_cap - number, 0)]
     if record_cap is not None and page_records:
         remaining = remaining[:max(math.ceil((record_cap - seen) / page_records), 0)]
-    return _PagesAhead(walk, remaining, width) if len(remaining) > 1 else None
+    return _PagesAhead(walk, remaining, width, send_lock) if len(remaining) > 1 else None
 
+
+PARSE_AHEAD = 2
+"""Answers requested ahead (one on the wire at a time) while earlier ones are parsed."""
 
 PREFETCH_AFTER_S = 0.001
 """Prefetch the next page only once the caller has spent at least this long on a page: a caller
@@ -407,7 +423,7 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
                         f"({next_request.method} {walk.client.describe_url(next_request.url)}) — the API is "
                         f"looping; paginator state: {paginator}"
                     )
-                if number == 1 and width > 1:
+                if number == 1:
                     ahead = _plan_ahead(walk, paginator, request, width, number, seen + len(records),
                                         len(records), page_cap, record_cap)
                 if ahead is None and prefetch and (consumer_s >= PREFETCH_AFTER_S or walk.record_plan is not None):

@@ -186,7 +186,9 @@ class RowGroups:
         key = (tuple(self.typer.cols), tuple(sorted(self.typer.raw_choices.items())))
         if key != self._key:
             self._key = key
-            self.plan.current = shape_for(self.typer)
+            shape = shape_for(self.typer)
+            if shape != self.plan.current:  # pages already parsed with an equal shape stay usable
+                self.plan.current = shape
 
     def frames(self, pages: Iterable[Any]) -> Iterator[pl.DataFrame]:
         """One frame per Python-typed page or per row group of Arrow-parsed pages, in page order."""
