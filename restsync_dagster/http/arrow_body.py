@@ -5,7 +5,8 @@ read against that shape, the records under ``response.root_key`` become an Arrow
 (:class:`ArrowRecords`), and only the top-level values pagination and the success/error checks read
 (``total_path``, ``cursor_field``, …) are turned into Python objects. ``parse_arrow`` answers None
 whenever the result could differ from ``orjson.loads`` — a body the strict reader rejects, a missing
-or null ``root_key`` (the orjson path tells the two apart), a record that is not an object, a key
+or null ``root_key`` (the orjson path tells the two apart), ``NaN`` or a byte order mark (which
+orjson refuses), a record that is not an object, a key
 with a dot on the way to the records, a value pagination reads that the reader typed as a date —
 and the caller parses the body with orjson instead.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from .bodies import extract_records
@@ -74,6 +76,8 @@ def parse_arrow(content: bytes, shape: Any, root_key: str | None,
 
     Without ``root_key`` the body must be a list of records.
     """
+    if content[:3] == b"\xef\xbb\xbf":
+        return None  # a byte order mark, which orjson refuses
     path = tuple(root_key.split(".")) if root_key else (_WRAP,)
     body = content if root_key else b'{"' + _WRAP.encode() + b'":' + content + b"}"
     record_list: pa.DataType = pa.list_(shape.struct)
@@ -88,6 +92,8 @@ def parse_arrow(content: bytes, shape: Any, root_key: str | None,
         return None
     if table.num_rows != 1 or any("." in name for name in table.column_names if len(path) > 1):
         return None
+    if any(_non_finite(column.combine_chunks()) for column in table.columns):
+        return None  # NaN or Infinity, which are not JSON and which orjson refuses
     found: pa.Array = table.column(path[0]).combine_chunks()
     for part in path[1:]:
         if any("." in found.type.field(i).name for i in range(found.type.num_fields)):
@@ -112,6 +118,17 @@ def parse_arrow(content: bytes, shape: Any, root_key: str | None,
             return None
         data[name] = value[0].as_py()
     return ArrowRecords(shape, rows, raw, content, root_key), data
+
+
+def _non_finite(array: pa.Array) -> bool:
+    dtype = array.type
+    if pa.types.is_floating(dtype):
+        return array.null_count < len(array) and not pc.all(pc.is_finite(array)).as_py()
+    if pa.types.is_struct(dtype):
+        return any(_non_finite(child) for child in array.flatten())
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        return _non_finite(array.flatten())
+    return False
 
 
 def _unsafe(dtype: pa.DataType) -> bool:

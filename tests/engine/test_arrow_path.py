@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from restsync_dagster.engine import iter_records, open_client, prepare
-from restsync_dagster.errors import SchemaError
+from restsync_dagster.errors import RestSyncError, SchemaError
 from restsync_dagster.http import RequestStats
 from restsync_dagster.http.arrow_body import ArrowRecords
 from restsync_dagster.lake import sync_table
@@ -198,3 +198,20 @@ def test_a_value_the_reader_accepts_but_the_column_cannot_take_fails_the_same_wa
     serve(httpserver, pages)
     message = same_error(tmp_path, httpserver, {"schema": [{"name": "id", "type": "long"}, {"name": "v", "type": column}]})
     assert f"column 'v' ({column})" in message and "row 8 of this sync (page 3)" in message
+
+
+@pytest.mark.parametrize("body", [b'{"data": [{"id": 7, "v": NaN}], "total": 9}', b'\xef\xbb\xbf{"data": [{"id": 7}], "total": 9}'])
+def test_a_body_arrow_reads_but_orjson_refuses_fails_the_same_way(httpserver, tmp_path, body):
+    good = [[{"id": i, "v": 0.5} for i in range(n, n + SIZE)] for n in (1, 4)]
+
+    def handler(request: Request) -> Response:
+        offset = int(request.args.get("offset", 0))
+        payload = body if offset == 6 else orjson.dumps({"data": good[offset // SIZE], "total": 9})
+        return Response(payload, content_type="application/json")
+
+    httpserver.expect_request("/items").respond_with_handler(handler)
+    with pytest.raises(RestSyncError) as fast:
+        run(tmp_path, httpserver, {}, fast=True)
+    with pytest.raises(RestSyncError) as slow:
+        run(tmp_path, httpserver, {}, fast=False)
+    assert str(fast.value) == str(slow.value) and "offset=6" in str(fast.value)
