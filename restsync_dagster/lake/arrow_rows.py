@@ -25,7 +25,7 @@ import pyarrow as pa
 from .casts import RAW_CANDIDATES, cast_scalar
 from .parts import ROWS_PER_GROUP
 from .spec import Col, is_system
-from .types import Typer
+from .types import Typer, first_missing, struct_series
 
 _ARROW_RAW = {pl.String(): pa.string(), pl.Int64(): pa.int64(), pl.Float64(): pa.float64(), pl.Boolean(): pa.bool_()}
 
@@ -146,18 +146,13 @@ def _series(col: Col, array: pa.Array, present: pl.Series | None) -> pl.Series |
             if sub is None:
                 return None
             subs.append(sub.alias(field.name))
-        out = pl.select(pl.struct(subs)).to_series() if here.all() else \
-            pl.select(pl.when(here).then(pl.struct(subs))).to_series()
+        out = struct_series(subs, here)
     else:
         raw = pl.Series(values=array)
         out = cast_scalar(raw, col.type)
         if out.null_count() != raw.null_count():
             return None
-    if not col.nullable and out.null_count():
-        missing = out.is_null() if present is None else out.is_null() & present
-        if missing.any():
-            return None
-    return out
+    return None if first_missing(col, out, present) is not None else out
 
 
 def type_rows(typer: Typer, rows: list[pa.StructArray]) -> pl.DataFrame | None:
