@@ -13,6 +13,7 @@ and the caller parses the body with orjson instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -70,8 +71,15 @@ class ArrowRecords:
         return records[: self.limit] if self.limit is not None else records
 
 
-def parse_arrow(content: bytes, shape: Any, root_key: str | None,
-                needed: frozenset[str]) -> tuple[ArrowRecords, dict[str, Any]] | None:
+@dataclass(frozen=True, slots=True)
+class ArrowBody:
+    """An Arrow-parsed page: its records, and the top-level values pagination and checks read."""
+
+    records: ArrowRecords
+    values: dict[str, Any]
+
+
+def parse_arrow(content: bytes, shape: Any, root_key: str | None, needed: frozenset[str]) -> ArrowBody | None:
     """The page's records and the top-level values named in ``needed``, or None (see the module doc).
 
     Without ``root_key`` the body must be a list of records.
@@ -117,7 +125,7 @@ def parse_arrow(content: bytes, shape: Any, root_key: str | None,
         if _unsafe(value.type):
             return None
         data[name] = value[0].as_py()
-    return ArrowRecords(shape, rows, raw, content, root_key), data
+    return ArrowBody(ArrowRecords(shape, rows, raw, content, root_key), data)
 
 
 def _non_finite(array: pa.Array) -> bool:

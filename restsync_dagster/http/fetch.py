@@ -18,6 +18,11 @@ pages — only those within ``max_pages``/``max_records`` — are requested ahea
 unchanged: the paginator still decides page after page, and each next request is served by its
 ahead-of-time reply, so pages are yielded in page order and equal a sequential walk's.
 
+Given a ``record_plan``, pages of JSON records are parsed by Arrow's reader on the thread that
+fetched them (``arrow_body``; the GIL is released), and a table without ``max_concurrency`` whose
+pages are known after the first sends the next request while the previous answer is parsed, one
+request on the wire at a time.
+
 Every walk stops with a :class:`PaginationError` naming the table and page when the next request
 would repeat the previous one, or a page's records equal the previous page's (a loop).
 """
@@ -38,7 +43,7 @@ import httpx
 import orjson
 
 from ..errors import PaginationError, ResponseError
-from .arrow_body import ArrowRecords, needed_names, parse_arrow
+from .arrow_body import ArrowBody, needed_names, parse_arrow
 from .bodies import (RecordsNotFound, check_errors, check_success, extract_records, parse_csv, parse_json,
                      parse_response, parse_xml)
 from .formats import DecodeError, decompress, explode, from_header_rows, parse_jsonl
@@ -77,8 +82,8 @@ class Page:
 
 
 def body_values(data: Any) -> Any:
-    """What pagination reads from a parsed body (only the values it needs, for an Arrow-parsed page)."""
-    return data[1] if isinstance(data, tuple) and isinstance(data[0], ArrowRecords) else data
+    """What pagination and the checks read from a parsed body (an Arrow-parsed page has only those values)."""
+    return data.values if isinstance(data, ArrowBody) else data
 
 
 def _min_cap(*values: int | None) -> int | None:
@@ -178,22 +183,16 @@ class _TableWalk:
 
     def parse(self, response: httpx.Response) -> Any:
         shape = self.record_plan.current if self.record_plan is not None else None
-        if shape is not None:
-            parsed = parse_arrow(response.content, shape, self.root_key, self.body_paths)
-            if parsed is not None:
-                if self.success_field:
-                    check_success(parsed[1], self.success_field, self.success_values)
-                if self.error_path:
-                    check_errors(parsed[1], self.error_path)
-                return parsed
-        if self.compression is None and self.format not in ("jsonl", "header_rows"):
-            data = parse_response(response, self.format)  # type: ignore[arg-type]
-        else:
-            data = self._decode(response)
+        data = parse_arrow(response.content, shape, self.root_key, self.body_paths) if shape is not None else None
+        if data is None:
+            if self.compression is None and self.format not in ("jsonl", "header_rows"):
+                data = parse_response(response, self.format)  # type: ignore[arg-type]
+            else:
+                data = self._decode(response)
         if self.success_field:
-            check_success(data, self.success_field, self.success_values)
+            check_success(body_values(data), self.success_field, self.success_values)
         if self.error_path:
-            check_errors(data, self.error_path)
+            check_errors(body_values(data), self.error_path)
         return data
 
     def fetch(self, request: PageRequest, send_lock: threading.Lock | None = None) -> Reply:
@@ -219,8 +218,8 @@ class _TableWalk:
             raise ResponseError(f"connection {self.connection_name!r}, table {self.table_name!r}: {exc}") from None
 
     def records(self, data: Any, number: int) -> list[Any]:
-        if isinstance(data, tuple) and isinstance(data[0], ArrowRecords):
-            return data[0]  # type: ignore[return-value]
+        if isinstance(data, ArrowBody):
+            return data.records  # type: ignore[return-value]
         if self.format in ("csv", "jsonl"):
             return data if data is not None else []
         try:
@@ -271,7 +270,7 @@ def iter_pages(
     for a loop. ``page_render(value, page)`` renders the table's ``params`` and ``body`` for each
     page from the paginator state (``page`` holds ``cursor``, ``offset``, ``number``, ``size``).
     ``record_plan`` (``lake.arrow_rows.RecordPlan``) lets pages of JSON records be parsed by Arrow's
-    reader on the fetching thread; their ``records`` are then :class:`ArrowRecords`.
+    reader on the fetching thread; their ``records`` are then ``arrow_body.ArrowRecords``.
     """
     stats = stats if stats is not None else RequestStats()
     walk = _TableWalk(client, table, connection_name=connection_name, table_name=table_name,
