@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
+import httpx
 import orjson
 import polars as pl
 import pytest
@@ -21,6 +22,7 @@ from restsync_dagster.http.arrow_body import ArrowRecords
 from restsync_dagster.lake import sync_table
 from restsync_dagster.lake.arrow_rows import RecordPlan
 from tests.dagster.conftest import make_project
+from tests.engine.test_concurrent_pages import OFFSET, PAGES as PAGE_NUMBER, _project, _sync
 
 LOADED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 SIZE = 3
@@ -215,3 +217,12 @@ def test_a_body_arrow_reads_but_orjson_refuses_fails_the_same_way(httpserver, tm
     with pytest.raises(RestSyncError) as slow:
         run(tmp_path, httpserver, {}, fast=False)
     assert str(fast.value) == str(slow.value) and "offset=6" in str(fast.value)
+
+
+@pytest.mark.parametrize("table", [OFFSET, PAGE_NUMBER], ids=["offset", "page_number"])
+def test_answers_parsed_while_the_next_page_is_sent_keep_one_request_in_flight(demo_reset, tmp_path, table):
+    result = _sync(_project(tmp_path, demo_reset.base_url, table, {}))
+    stats = httpx.get(f"{demo_reset.base_url}/_admin/stats").json()
+    assert stats["peak_in_flight"] == 1
+    assert stats["requests"] == result.requests == 20
+    assert result.rows == 10_000
