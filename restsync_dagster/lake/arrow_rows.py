@@ -33,10 +33,6 @@ page), small enough that the pages held for it stay a few MB (the writer still g
 _ARROW_RAW = {pl.String(): pa.string(), pl.Int64(): pa.int64(), pl.Float64(): pa.float64(), pl.Boolean(): pa.bool_()}
 
 
-class _NotEligible(Exception):
-    """The table's columns cannot be read as one Arrow record type."""
-
-
 @dataclass(frozen=True)
 class RecordShape:
     """The Arrow type pages are parsed into, and which unexpected keys send a page to Python."""
@@ -92,40 +88,35 @@ def shape_for(typer: Typer) -> RecordShape | None:
     tree: dict[str, Any] = {}
     open_paths: set[tuple[str, ...]] = set() if typer.declared else {()}
     literals: set[tuple[tuple[str, ...], str]] = set()
-    try:
-        for col in typer.cols:
-            _insert(tree, (), col, col.name, typer, open_paths, literals)
-    except _NotEligible:
+    raw_choices = typer.raw_choices
+    if not all(_insert(tree, (), col, col.name, raw_choices, open_paths, literals) for col in typer.cols):
         return None
     return RecordShape(_struct(tree), frozenset(open_paths), frozenset(literals))
 
 
-def _insert(tree: dict[str, Any], at: tuple[str, ...], col: Col, where: str, typer: Typer,
-            open_paths: set, literals: set) -> None:
+def _insert(tree: dict[str, Any], at: tuple[str, ...], col: Col, where: str, raw_choices: dict[str, int],
+            open_paths: set, literals: set) -> bool:
+    """Add ``col`` to ``tree``; False when it cannot be read from an Arrow record."""
     if col.type == "json" or not col.ready or any(part.lstrip("-").isdigit() for part in col.path):
-        raise _NotEligible  # list-index paths walk lists, which Arrow reads as lists, not objects
+        return False  # list-index paths walk lists, which Arrow reads as lists, not objects
     if len(col.path) > 1:
         literals.add((at, col.dotted))
     node = tree
     for part in col.path[:-1]:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
-            raise _NotEligible
+            return False
     leaf, full = col.path[-1], (*at, *col.path)
     if col.type == "struct":
         sub = node.setdefault(leaf, {})
         if not isinstance(sub, dict):
-            raise _NotEligible
+            return False
         if col.inferred:
             open_paths.add(full)
-        for field in col.fields or ():
-            _insert(sub, full, field, f"{where}.{field.name}", typer, open_paths, literals)
-        return
-    candidates = RAW_CANDIDATES[col.type]
-    choice = typer.raw_choices.get(where, 0)
-    raw = _ARROW_RAW[candidates[max(choice, 0)]]
-    if node.setdefault(leaf, raw) != raw:
-        raise _NotEligible
+        return all(_insert(sub, full, field, f"{where}.{field.name}", raw_choices, open_paths, literals)
+                   for field in col.fields or ())
+    raw = _ARROW_RAW[RAW_CANDIDATES[col.type][max(raw_choices.get(where, 0), 0)]]
+    return node.setdefault(leaf, raw) == raw
 
 
 def _struct(tree: dict[str, Any]) -> pa.StructType:
