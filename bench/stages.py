@@ -5,7 +5,9 @@
 Each stage re-reads the whole endpoint and adds one step, so the difference between two lines is the
 cost of that step: fetch+parse (``http.iter_pages``, prefetch on), + typing (``lake.types.Typer``),
 + writing and committing (``lake.sync_table`` to a temp Delta table), then the whole engine
-(``engine.run_table_sync``: the same plus post-write checks). It also times the fixed costs of the
+(``engine.run_table_sync``: the same plus post-write checks), for the Python path (orjson, typed page
+by page) and for the Arrow path the engine takes for this table (``pyarrow.json`` on the fetching
+threads, typed a row group at a time). It also times the fixed costs of the
 CLI (importing the Dagster layer, a fresh ``DAGSTER_HOME``) and two "what if" variants: typing 64
 pages at a time, and parsing page bytes with ``polars.read_json``. It uses engine internals, so it
 may need updating when they change; ``run.py`` does not depend on it.
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     from restsync_dagster.config import load_project
     from restsync_dagster.http import RequestStats
     from restsync_dagster.lake import sync_table
+    from restsync_dagster.lake.arrow_rows import RecordPlan, RowGroups
     from restsync_dagster.lake.types import Typer
 
     n = args.records
@@ -79,9 +82,31 @@ def main(argv: list[str] | None = None) -> None:
         prep = engine.prepare(project, pipeline, table, client=client)
         print(f"{n:,} records, schema {'declared' if args.schema else 'inferred'}", flush=True)
 
-        def pages():
-            for _, records in engine.iter_records(prep, table, RequestStats()):
+        def pages(plan=None):
+            for _, records in engine.iter_records(prep, table, RequestStats(), record_plan=plan):
                 yield records
+
+        def arrow_fetch() -> None:
+            plan = RecordPlan()
+            groups = RowGroups(Typer.for_table(table, run_id="stages"), plan)
+            count = 0
+            for records in pages(plan):
+                if plan.current is None:
+                    list(groups.frames([records]))  # typing the first page publishes the record shape
+                count += len(records)
+            assert count == n, count
+
+        def arrow_typed() -> None:
+            plan = RecordPlan()
+            for _ in RowGroups(Typer.for_table(table, run_id="stages"), plan).frames(pages(plan)):
+                pass
+
+        def arrow_written(uri: str):
+            def run() -> None:
+                plan = RecordPlan()
+                sync_table(pages(plan), table=table, transformations=[], table_uri=uri, storage_options={},
+                           run_id="stages", record_plan=plan)
+            return run
 
         def fetch() -> None:
             count = sum(len(r) for r in pages())
@@ -111,9 +136,14 @@ def main(argv: list[str] | None = None) -> None:
             return lambda: sync_table(pages(), table=table, transformations=[], table_uri=uri, storage_options={},
                                       run_id="stages")
 
+        print("Python path (orjson, typed page by page):")
         _timed("fetch + parse (iter_pages)", n, fetch)
         _timed("fetch + parse + type (Typer per page)", n, typed)
         _timed("fetch + parse + type + write + commit (sync_table)", n, written(str(work / "t1")))
+        print("Arrow path (what the engine uses for this table):")
+        _timed("fetch + Arrow parse on the fetch threads", n, arrow_fetch)
+        _timed("fetch + parse + type (row groups)", n, arrow_typed)
+        _timed("fetch + parse + type + write + commit (sync_table)", n, arrow_written(str(work / "t2")))
         _timed("engine.run_table_sync (+ checks)", n,
                lambda: engine.run_table_sync(project, pipeline, table, client=client, run_id="stages"))
         print("what if:")

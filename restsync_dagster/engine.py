@@ -29,6 +29,7 @@ from .config.columns import key_columns, output_columns
 from .http import RequestStats, RestClient, iter_pages
 from .http.jobs import iter_job_pages
 from .lake import WriteResult, read_cursor, sync_table, table_uri
+from .lake.arrow_rows import RecordPlan
 from .lake.checks import run_checks
 from .lake.storage import with_commit_safety
 from .secrets import GLOBAL, Secrets
@@ -195,9 +196,11 @@ def prepare(
 
 
 def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages: int | None = None, prefetch: bool = True,
-                 on_stream: Callable[[dict], None] | None = None) -> Iterator[tuple[Any, list[dict]]]:
+                 on_stream: Callable[[dict], None] | None = None,
+                 record_plan: RecordPlan | None = None) -> Iterator[tuple[Any, list[dict]]]:
     """(page, records) over every request stream of the table, in stream order; records get their
     stream's parent and fan-out values. ``on_stream(extra)`` is called before each stream's pages.
+    ``record_plan`` lets a table without parent or fan-out values parse its pages with Arrow's reader.
 
     Several streams (one per parent row or fan-out combination) are requested concurrently, up to
     the table's ``rate_limit.max_concurrency``, each through the connection's shared budget; their
@@ -209,7 +212,8 @@ def iter_records(prep: Prepared, table: Table, stats: RequestStats, *, max_pages
         for rendered, extra in streams:
             if on_stream is not None:
                 on_stream(extra)
-            yield from _stream_pages(prep, table, rendered, extra, stats, max_pages=max_pages, prefetch=prefetch)
+            yield from _stream_pages(prep, table, rendered, extra, stats, max_pages=max_pages, prefetch=prefetch,
+                                     record_plan=record_plan)
         return
     with ThreadPoolExecutor(width, thread_name_prefix="restsync-stream") as pool:
         ahead: deque[tuple[dict, Future]] = deque()
@@ -235,12 +239,14 @@ def stream_concurrency(prep: Prepared, table: Table, max_pages: int | None = Non
 
 
 def _stream_pages(prep: Prepared, table: Table, rendered: Table, extra: dict, stats: RequestStats, *,
-                  max_pages: int | None, prefetch: bool) -> Iterator[tuple[Any, list[dict]]]:
+                  max_pages: int | None, prefetch: bool,
+                  record_plan: RecordPlan | None = None) -> Iterator[tuple[Any, list[dict]]]:
     values = record_values(extra)
     if rendered.job is not None:
         source = partial(iter_job_pages, render=extra["render"])
     else:
-        source = partial(iter_pages, page_render=extra.get("page_render"))
+        source = partial(iter_pages, page_render=extra.get("page_render"),
+                         record_plan=None if values else record_plan)
     for page in source(
         prep.client,
         rendered,
@@ -294,9 +300,11 @@ def run_table_sync(
     uri, storage_options, cursor_before, where = prep.uri, prep.storage_options, prep.cursor_before, prep.where
     stats = RequestStats()
     windowed = WindowedPages(prep.windows, where=where) if prep.windows is not None else None
+    plan = RecordPlan() if table.parent is None and not table.fan_out and table.job is None else None
 
     def pages() -> Iterator[list[dict]]:
-        for page, records in iter_records(prep, table, stats, on_stream=windowed.on_stream if windowed else None):
+        for page, records in iter_records(prep, table, stats, on_stream=windowed.on_stream if windowed else None,
+                                          record_plan=plan):
             if on_page is not None:
                 on_page(table.key, page.number, len(records))
             yield records
@@ -313,6 +321,7 @@ def run_table_sync(
         partition_key=partition[0] if partition else None,
         cursor_before=cursor_before,
         settle_cursor=(lambda computed: windowed.settle_cursor(computed, cursor_before)) if windowed else None,
+        record_plan=plan,
     )
     if windowed is not None:
         windowed.raise_if_failed(result.version)

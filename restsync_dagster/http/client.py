@@ -190,8 +190,12 @@ class RestClient:
         table_name: str | None = None,
         stats: RequestStats | None = None,
         skip_statuses: frozenset[int] = frozenset(),
+        send_lock: threading.Lock | None = None,
     ) -> Reply:
         """Send one logical request, retrying per the effective ``rate_limit`` policy.
+
+        ``send_lock`` is held while a request is on the wire (not while ``parse`` runs), so callers
+        sharing it never have two requests in flight but may parse one answer while the next is sent.
 
         A status in ``skip_statuses`` is an answer, not a failure: the reply comes back with
         ``skipped`` set and is counted in ``stats.requests_skipped``.
@@ -241,7 +245,11 @@ class RestClient:
             # Errors are turned into messages inside ``except`` and raised outside it, so no
             # third-party exception (whose text we do not control) ends up chained to ours.
             try:
-                response = self._http.send(request, auth=auth)
+                if send_lock is None:
+                    response = self._http.send(request, auth=auth)
+                else:
+                    with send_lock:
+                        response = self._http.send(request, auth=auth)
             except AuthError as exc:
                 detail = str(exc).removeprefix(f"connection {self.name!r}: ")
                 fatal = AuthError(f"{prefix}: {detail}", status=exc.status)

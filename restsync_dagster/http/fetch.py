@@ -18,6 +18,11 @@ pages — only those within ``max_pages``/``max_records`` — are requested ahea
 unchanged: the paginator still decides page after page, and each next request is served by its
 ahead-of-time reply, so pages are yielded in page order and equal a sequential walk's.
 
+Given a ``record_plan``, pages of JSON records are parsed by Arrow's reader on the thread that
+fetched them (``arrow_body``; the GIL is released), and a table without ``max_concurrency`` whose
+pages are known after the first sends the next request while the previous answer is parsed, one
+request on the wire at a time.
+
 Every walk stops with a :class:`PaginationError` naming the table and page when the next request
 would repeat the previous one, or a page's records equal the previous page's (a loop).
 """
@@ -25,8 +30,9 @@ would repeat the previous one, or a page's records equal the previous page's (a 
 from __future__ import annotations
 
 import logging
-import time
 import math
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +43,7 @@ import httpx
 import orjson
 
 from ..errors import PaginationError, ResponseError
+from .arrow_body import ArrowBody, needed_names, parse_arrow
 from .bodies import (RecordsNotFound, check_errors, check_success, extract_records, parse_csv, parse_json,
                      parse_response, parse_xml)
 from .formats import DecodeError, decompress, explode, from_header_rows, parse_jsonl
@@ -44,6 +51,9 @@ from .client import Reply, RequestStats, RestClient
 from .paginators import PageRequest, Paginator, build_paginator
 
 logger = logging.getLogger("restsync.http")
+
+_BODY_PATHS = ("total_path", "total_pages_path", "cursor_field", "link_field", "has_more_field")
+"""The ``pagination`` fields that are paths into a page's body."""
 
 PageRender = Callable[[Any, dict[str, Any]], Any]
 """Renders a templated value (``params``, ``body``) for one page: ``(value, page) → value``."""
@@ -71,6 +81,11 @@ class Page:
         return f"<Page {self.number} status={self.status} records={len(self.records)} {self.decision!r}>"
 
 
+def body_values(data: Any) -> Any:
+    """What pagination and the checks read from a parsed body (an Arrow-parsed page has only those values)."""
+    return data.values if isinstance(data, ArrowBody) else data
+
+
 def _min_cap(*values: int | None) -> int | None:
     present = [v for v in values if v is not None]
     return min(present) if present else None
@@ -91,7 +106,8 @@ class _TableWalk:
     """Everything fixed for one table walk: request template, parser, caps, naming."""
 
     def __init__(self, client: RestClient, table: Any, *, connection_name: str | None, table_name: str | None,
-                 params_extra: Mapping[str, Any] | None, stats: RequestStats, page_render: PageRender | None = None):
+                 params_extra: Mapping[str, Any] | None, stats: RequestStats, page_render: PageRender | None = None,
+                 record_plan: Any = None):
         self.client = client
         self.table = table
         self.table_name = table_name or table.name
@@ -110,6 +126,9 @@ class _TableWalk:
         own = table.response.skip_statuses
         self.skip_statuses = frozenset(own if own is not None else getattr(client.connection, "skip_statuses", ()))
         self.page_render = page_render
+        self.record_plan = record_plan if self._arrow_shape_fits(table) else None
+        self.body_paths = needed_names([getattr(table.pagination, name, None) for name in _BODY_PATHS]
+                                       + [self.success_field, self.error_path])
         self.params_extra = {k: v for k, v in (params_extra or {}).items() if v is not None}
         headers = {str(k): str(v) for k, v in table.headers.items() if v is not None}
         self.first_request = PageRequest(
@@ -150,22 +169,37 @@ class _TableWalk:
     def where(self, number: int) -> str:
         return f"connection {self.connection_name!r}, table {self.table_name!r}, page {number}"
 
+    def _arrow_shape_fits(self, table: Any) -> bool:
+        """Whether pages may be parsed by Arrow's reader: JSON records under ``root_key`` (or a
+        body that is a list) and a paginator that reads no record itself."""
+        if self.format != "json" or self.compression is not None or self.explode is not None:
+            return False
+        if getattr(table.pagination, "type", None) == "keyset":
+            return False
+        if self.root_key:
+            return True
+        reads_body = any(getattr(table.pagination, n, None) for n in _BODY_PATHS)
+        return not (reads_body or self.success_field or self.error_path)
+
     def parse(self, response: httpx.Response) -> Any:
-        if self.compression is None and self.format not in ("jsonl", "header_rows"):
-            data = parse_response(response, self.format)
-        else:
-            data = self._decode(response)
+        shape = self.record_plan.current if self.record_plan is not None else None
+        data = parse_arrow(response.content, shape, self.root_key, self.body_paths) if shape is not None else None
+        if data is None:
+            if self.compression is None and self.format not in ("jsonl", "header_rows"):
+                data = parse_response(response, self.format)
+            else:
+                data = self._decode(response)
         if self.success_field:
-            check_success(data, self.success_field, self.success_values)
+            check_success(body_values(data), self.success_field, self.success_values)
         if self.error_path:
-            check_errors(data, self.error_path)
+            check_errors(body_values(data), self.error_path)
         return data
 
-    def fetch(self, request: PageRequest) -> Reply:
+    def fetch(self, request: PageRequest, send_lock: threading.Lock | None = None) -> Reply:
         return self.client.request(
             request.method, request.url, params=request.params, headers=request.headers, json=request.json,
             auth=self.auth, rate_limit=self.rate_limit, parse=self.parse, table_name=self.table_name,
-            stats=self.stats, skip_statuses=self.skip_statuses,
+            stats=self.stats, skip_statuses=self.skip_statuses, send_lock=send_lock,
         )
 
     def _decode(self, response: httpx.Response) -> Any:
@@ -184,6 +218,8 @@ class _TableWalk:
             raise ResponseError(f"connection {self.connection_name!r}, table {self.table_name!r}: {exc}") from None
 
     def records(self, data: Any, number: int) -> list[Any]:
+        if isinstance(data, ArrowBody):
+            return data.records  # type: ignore[return-value]
         if self.format in ("csv", "jsonl"):
             return data if data is not None else []
         try:
@@ -222,6 +258,7 @@ def iter_pages(
     max_records: int | None = None,
     prefetch: bool = True,
     page_render: PageRender | None = None,
+    record_plan: Any = None,
 ) -> Iterator[Page]:
     """Yield the pages of ``table`` (a ``config.pipeline.Table``) in order.
 
@@ -232,10 +269,12 @@ def iter_pages(
     ``ResponseError`` for a body without records where the table says, and ``PaginationError``
     for a loop. ``page_render(value, page)`` renders the table's ``params`` and ``body`` for each
     page from the paginator state (``page`` holds ``cursor``, ``offset``, ``number``, ``size``).
+    ``record_plan`` (``lake.arrow_rows.RecordPlan``) lets pages of JSON records be parsed by Arrow's
+    reader on the fetching thread; their ``records`` are then ``arrow_body.ArrowRecords``.
     """
     stats = stats if stats is not None else RequestStats()
     walk = _TableWalk(client, table, connection_name=connection_name, table_name=table_name,
-                      params_extra=params_extra, stats=stats, page_render=page_render)
+                      params_extra=params_extra, stats=stats, page_render=page_render, record_plan=record_plan)
     paginator = build_paginator(table.pagination)
     pagination_cap = getattr(table.pagination, "max_pages", None)
     page_cap = _min_cap(pagination_cap, table.max_pages, max_pages)
@@ -257,20 +296,25 @@ def _skipped_page(walk: _TableWalk, reply: Reply, number: int) -> Page:
 
 
 class _PagesAhead:
-    """Requests known up front, fetched at most ``width`` at a time (in flight or waiting)."""
+    """Requests known up front, fetched at most ``width`` at a time (in flight or waiting).
 
-    def __init__(self, walk: _TableWalk, requests: list[PageRequest], width: int):
+    With ``send_lock``, one request at a time is on the wire and the others' answers are parsed
+    meanwhile (Arrow-parsed pages of a table without ``max_concurrency``)."""
+
+    def __init__(self, walk: _TableWalk, requests: list[PageRequest], width: int,
+                 send_lock: threading.Lock | None = None):
         self.walk = walk
         self.queue = deque(requests)
         self.pending: dict[tuple[Any, ...], Future[Reply]] = {}
         self.pool = ThreadPoolExecutor(width, thread_name_prefix="restsync-pages")
         self.width = width
+        self.send_lock = send_lock
         self._top_up()
 
     def _top_up(self) -> None:
         while self.queue and len(self.pending) < self.width:
             request = self.queue.popleft()
-            self.pending[request.signature()] = self.pool.submit(self.walk.fetch, request)
+            self.pending[request.signature()] = self.pool.submit(self.walk.fetch, request, self.send_lock)
 
     def fetch(self, request: PageRequest) -> Reply:
         upcoming = self.pending.pop(request.signature(), None)
@@ -285,7 +329,14 @@ class _PagesAhead:
 
 def _plan_ahead(walk: _TableWalk, paginator: Paginator, request: PageRequest, width: int, number: int,
                 seen: int, page_records: int, page_cap: int | None, record_cap: int | None) -> _PagesAhead | None:
-    """After the first page: the pages to request concurrently, within the caps, or None."""
+    """After the first page: the pages to request concurrently, within the caps, or None. A walk
+    limited to one request at a time whose pages are Arrow-parsed still sends the next request
+    while the previous answer is parsed."""
+    send_lock = None
+    if width <= 1:
+        if walk.record_plan is None:
+            return None
+        width, send_lock = PARSE_AHEAD, threading.Lock()
     states = paginator.remaining_states()
     if not states:
         return None
@@ -294,8 +345,11 @@ def _plan_ahead(walk: _TableWalk, paginator: Paginator, request: PageRequest, wi
         remaining = remaining[:max(page_cap - number, 0)]
     if record_cap is not None and page_records:
         remaining = remaining[:max(math.ceil((record_cap - seen) / page_records), 0)]
-    return _PagesAhead(walk, remaining, width) if len(remaining) > 1 else None
+    return _PagesAhead(walk, remaining, width, send_lock) if len(remaining) > 1 else None
 
+
+PARSE_AHEAD = 2
+"""Answers requested ahead (one on the wire at a time) while earlier ones are parsed."""
 
 PREFETCH_AFTER_S = 0.001
 """Prefetch the next page only once the caller has spent at least this long on a page: a caller
@@ -331,7 +385,7 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
                     )
 
             try:
-                paginator.update_state(response, data, records)
+                paginator.update_state(response, body_values(data), records)
             except PaginationError as exc:
                 raise PaginationError(f"{walk.where(number)}: {exc}") from None
             decision = paginator.decision
@@ -368,10 +422,10 @@ def _walk(walk: _TableWalk, paginator: Paginator, request: PageRequest, page_cap
                         f"({next_request.method} {walk.client.describe_url(next_request.url)}) — the API is "
                         f"looping; paginator state: {paginator}"
                     )
-                if number == 1 and width > 1:
+                if number == 1:
                     ahead = _plan_ahead(walk, paginator, request, width, number, seen + len(records),
                                         len(records), page_cap, record_cap)
-                if ahead is None and prefetch and consumer_s >= PREFETCH_AFTER_S:
+                if ahead is None and prefetch and (consumer_s >= PREFETCH_AFTER_S or walk.record_plan is not None):
                     if executor is None:
                         executor = ThreadPoolExecutor(1, thread_name_prefix="restsync-prefetch")
                     upcoming = executor.submit(walk.fetch, next_request)

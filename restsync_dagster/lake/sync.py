@@ -27,8 +27,9 @@ import pyarrow.dataset as ds
 
 from ..errors import LakeError, SchemaError
 from . import state
+from .arrow_rows import RecordPlan, RowGroups
 from .delta import DeltaWriter, WriteMode, WriteResult
-from .spec import IS_CURRENT, PARTITION, is_system
+from .spec import IS_CURRENT, PARTITION, is_system, type_string
 from .transform import Transformer
 from .types import Typer
 
@@ -72,11 +73,13 @@ def sync_table(
     cursor_before: Any = None,
     loaded_at: datetime | None = None,
     settle_cursor: Callable[[Any], Any] | None = None,
+    record_plan: RecordPlan | None = None,
 ) -> WriteResult:
     """Type, transform and write ``pages`` to the Delta table at ``table_uri`` in one commit.
 
     ``settle_cursor`` maps the cursor computed from the rows to the one committed (incremental
-    windows bound it)."""
+    windows bound it). With ``record_plan``, pages may also be Arrow-parsed records
+    (``http.arrow_body.ArrowRecords``), typed a row group at a time (``arrow_rows``)."""
     started = time.perf_counter()
     typer = Typer.for_table(table, run_id=run_id, loaded_at=loaded_at)
     transformer = Transformer(table, transformations)
@@ -94,9 +97,9 @@ def sync_table(
         partition_key=partition_key,
         table_name=table.name,
     )
+    frames = RowGroups(typer, record_plan).frames(pages) if record_plan is not None else map(typer.type_page, pages)
     with writer:
-        for page in pages:
-            typed = typer.type_page(page)
+        for typed in frames:
             if cursor is not None:
                 cursor.update(typed)
             frame = transformer.apply(typed)

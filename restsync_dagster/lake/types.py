@@ -38,6 +38,21 @@ def show_value(value: Any) -> str:
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 
+def struct_series(fields: list[pl.Series], present: pl.Series) -> pl.Series:
+    """A struct column of ``fields``, null where ``present`` is false."""
+    if present.all():
+        return pl.select(pl.struct(fields)).to_series()
+    return pl.select(pl.when(present).then(pl.struct(fields))).to_series()
+
+
+def first_missing(col: Col, out: pl.Series, present: pl.Series | None) -> int | None:
+    """The first row where a column that is not nullable is null (within present objects), or None."""
+    if col.nullable or not out.null_count():
+        return None
+    missing = out.is_null() if present is None else out.is_null() & present
+    return int(missing.arg_true()[0]) if missing.any() else None
+
+
 class Typer:
     """Types the pages of one sync. Not thread-safe; one per sync."""
 
@@ -68,6 +83,12 @@ class Typer:
         out[RUN_ID] = pl.String()
         return pl.Schema(out)
 
+    @property
+    def raw_choices(self) -> dict[str, int]:
+        """The raw JSON dtype each column (dotted for struct fields) was last built from, by index into
+        ``casts.RAW_CANDIDATES`` (``-1``: mixed text)."""
+        return dict(self._raw_choice)
+
     def empty_frame(self) -> pl.DataFrame:
         return pl.DataFrame(schema=self.schema)
 
@@ -91,12 +112,12 @@ class Typer:
             if not col.ready:
                 continue
             series.append(self._build(col, values, col.name).alias(col.name))
-        df = pl.DataFrame([*series, *self._system_columns(len(records))])
+        df = pl.DataFrame([*series, *self.system_columns(len(records))])
         self.rows += len(records)
         self.pages += 1
         return df
 
-    def _system_columns(self, n: int) -> list[pl.Series]:
+    def system_columns(self, n: int) -> list[pl.Series]:
         """``_restsync_loaded_at`` and ``_restsync_run_id`` for ``n`` rows, built once per sync and sliced."""
         if self._system is None or len(self._system[0]) < n:
             size = max(n, 1024, 2 * len(self._system[0]) if self._system is not None else 0)
@@ -153,10 +174,9 @@ class Typer:
             out = self._struct(col, values, where)
         else:
             out = self._scalar(col, values, where)
-        if not col.nullable and out.null_count():
-            missing = out.is_null() if present is None else out.is_null() & present
-            if missing.any():
-                raise self._error(col, where, int(missing.arg_true()[0]), None, "the column is not nullable")
+        row = first_missing(col, out, present)
+        if row is not None:
+            raise self._error(col, where, row, None, "the column is not nullable")
         return out
 
     def _scalar(self, col: Col, values: list[Any], where: str) -> pl.Series:
@@ -193,9 +213,7 @@ class Typer:
             raise self._error(col, where, row, values[row], "expected an object")
         present = pl.Series(values=[v is not None for v in values], dtype=pl.Boolean)
         subs = [self._build(f, f.extract(values), f"{where}.{f.name}", present).alias(f.name) for f in col.fields]
-        if present.all():
-            return pl.select(pl.struct(subs)).to_series()
-        return pl.select(pl.when(present).then(pl.struct(subs))).to_series()
+        return struct_series(subs, present)
 
     def _error(self, col: Col, where: str, row: int, value: Any, reason: str | None) -> SchemaError:
         what = "null" if value is None and reason else show_value(value)
