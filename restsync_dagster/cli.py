@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import sys
 
 import click
@@ -231,5 +233,30 @@ def _register_api_commands() -> None:
 _register_api_commands()
 
 
+def entry() -> None:
+    """The ``restsync`` command: :func:`main`, then an exit that skips the interpreter's teardown.
+
+    Tearing down the loaded native libraries (the Delta and Arrow runtimes, polars' thread pool)
+    takes about a second after a sync has finished and printed its summary. Exit handlers still run
+    and the output is flushed first.
+    """
+    try:
+        main()
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()
