@@ -29,7 +29,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
-import jwt
 import orjson
 from pydantic import BaseModel
 
@@ -522,6 +521,7 @@ class JwtBearerFlow(_OAuth2Flow[JwtBearer]):
         if self.model.scopes:
             claims["scope"] = " ".join(self.model.scopes)
         headers = {"kid": account["private_key_id"]} if account.get("private_key_id") else None
+        import jwt  # PyJWT and cryptography load only for the connections that sign assertions
         try:
             assertion = jwt.encode(claims, account["private_key"], algorithm="RS256", headers=headers)
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
