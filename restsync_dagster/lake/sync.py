@@ -29,7 +29,7 @@ from ..errors import LakeError, SchemaError
 from . import state
 from .arrow_rows import RecordPlan, RowGroups
 from .delta import DeltaWriter, WriteMode, WriteResult
-from .spec import IS_CURRENT, PARTITION, is_system, type_string
+from .spec import IS_CURRENT, PARTITION, is_system
 from .transform import Transformer
 from .types import Typer
 

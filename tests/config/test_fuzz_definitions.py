@@ -8,7 +8,6 @@ a broken template, bytes that are not UTF-8, deep nesting or a truncated file.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any

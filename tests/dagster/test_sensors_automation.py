@@ -10,7 +10,6 @@ import dagster as dg
 import pytest
 from werkzeug import Response
 
-from restsync_dagster.config import load_project
 from restsync_dagster.dagster.factory import build_definitions
 from tests.dagster.conftest import CUSTOMERS, ORDERS, component_defs, make_project
 

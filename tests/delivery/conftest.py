@@ -24,9 +24,7 @@ import httpx
 import pytest
 from werkzeug.serving import make_server
 
-from restsync_dagster.http import RestClient
-from restsync_dagster.secrets import Secrets
-from tests.delivery.helpers import Lake, connection
+from tests.delivery.helpers import Lake
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON_SERVER = ROOT / "node_modules" / ".bin" / "json-server"

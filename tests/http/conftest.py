@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
-
-from restsync_dagster.http import RestClient
-from restsync_dagster.secrets import Secrets
-from tests.http.helpers import connection
 
 
 @pytest.fixture(scope="session")
